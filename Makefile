@@ -1,0 +1,24 @@
+# Two commands for users: `make demo` and `make test` (see README.md).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: setup test test-all demo lint clean-demo
+
+setup:
+	@bash tools/setup_env.sh
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-all: setup
+	$(PY) -m pytest -m "" $(PYTEST_ARGS)
+
+demo: setup
+	@bash tools/quickstart.sh
+
+lint: setup
+	$(PY) -m flake8 gcnet_plugin tools tests configs
+
+clean-demo:
+	rm -rf work_dirs/quickstart data/quickstart

@@ -1,0 +1,1 @@
+"""ResNet/ResNeXt that place the blocks by config."""

@@ -1,0 +1,1 @@
+"""Global-context family blocks: GC, simplified NL, SE, non-local."""
