@@ -56,13 +56,18 @@ fi
 
 step "virtual environment ($VENV)"
 if [ ! -x "$PY" ]; then
+  "$PYTHON" -m venv "$VENV"
   # Reuse a torch that the base interpreter already has (a GPU server's
-  # CUDA build, say) instead of downloading another one.
-  if "$PYTHON" -c 'import torch' >/dev/null 2>&1; then
-    echo "    base $PYTHON has torch: creating the venv with system packages"
-    "$PYTHON" -m venv --system-site-packages "$VENV"
-  else
-    "$PYTHON" -m venv "$VENV"
+  # CUDA build, say; also when that interpreter is itself a venv or conda
+  # env) instead of downloading another one: its site folder is appended
+  # to the venv's path, after the venv's own packages.
+  base_site=$("$PYTHON" -c 'import os, torch
+print(os.path.dirname(os.path.dirname(torch.__file__)))' 2>/dev/null || true)
+  if [ -n "$base_site" ]; then
+    echo "    reusing the torch found by $PYTHON in $base_site"
+    venv_site=$("$PY" -c 'import sysconfig
+print(sysconfig.get_paths()["purelib"])')
+    echo "$base_site" > "$venv_site/_gcnet_base_site.pth"
   fi
 fi
 PIP=("$PY" -m pip install --disable-pip-version-check)
