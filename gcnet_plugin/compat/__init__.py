@@ -1,2 +1,27 @@
 """Narrow fixes for the fixed stack (mmengine 0.10.7, mmcv 2.1.0, mmdet
-3.3.0) on current PyTorch."""
+3.3.0) on current PyTorch.
+
+Importing :mod:`gcnet_plugin` installs the checkpoint fix: mmengine's local
+and URL checkpoint readers load through a restricted unpickler
+(:mod:`.safe_pickle`, :mod:`.checkpoint_loading`), so ``--resume`` and
+``load_checkpoint`` work under torch >= 2.6 while a checkpoint that would
+run code is refused. The tools also use :mod:`.checkpoint_fit` (refuse a
+checkpoint that does not fit the model) and :mod:`.cpu_dist` (gloo
+distributed runs without CUDA).
+"""
+from .checkpoint_fit import (CheckpointFit, CheckpointFitHook,
+                             CheckpointMismatchError, check_checkpoint_fits)
+from .checkpoint_loading import install as install_checkpoint_loading
+from .checkpoint_loading import safe_torch_load
+from .cpu_dist import (CPUDistributedDataParallel, check_sync_bn, find_sync_bn,
+                       setup_cpu_dist)
+from .safe_pickle import CheckpointRefusedError
+
+install_checkpoint_loading()
+
+__all__ = [
+    'CheckpointFit', 'CheckpointFitHook', 'CheckpointMismatchError',
+    'CheckpointRefusedError', 'CPUDistributedDataParallel',
+    'check_checkpoint_fits', 'check_sync_bn', 'find_sync_bn',
+    'install_checkpoint_loading', 'safe_torch_load', 'setup_cpu_dist'
+]
