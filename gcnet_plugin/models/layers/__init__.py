@@ -1,1 +1,15 @@
-"""Global-context family blocks: GC, simplified NL, SE, non-local."""
+"""Global-context family blocks: GC, simplified NL, SE, non-local.
+
+Importing this package registers ``ContextBlock``, ``SimplifiedNonLocal``,
+``SE`` and ``NonLocal`` in MMDetection's MODELS registry and in mmengine's
+root MODELS registry, where our ``ContextBlock`` replaces mmcv's (so a
+config's ``type='ContextBlock'`` builds ours under any default scope).
+"""
+from .attention_pool import AttentionPool
+from .context_block import ContextBlock, SimplifiedNonLocal
+from .non_local import NonLocal
+from .squeeze_excite import SE
+
+__all__ = [
+    'AttentionPool', 'ContextBlock', 'NonLocal', 'SE', 'SimplifiedNonLocal'
+]
