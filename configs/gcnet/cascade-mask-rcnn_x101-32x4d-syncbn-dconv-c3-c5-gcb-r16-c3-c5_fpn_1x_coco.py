@@ -1,0 +1,11 @@
+_base_ = './cascade-mask-rcnn_x101-32x4d-syncbn-dconv-c3-c5_fpn_1x_coco.py'
+
+# GC block, ratio 1/16, after the last 1x1 conv of every residual block in
+# c3-c5 (Table 3 "X101+DCN +Cascade +GC r16").
+model = dict(
+    backbone=dict(plugins=[
+        dict(
+            cfg=dict(type='ContextBlock', ratio=1. / 16),
+            stages=(False, True, True, True),
+            position='after_conv3')
+    ]))

@@ -1,0 +1,13 @@
+_base_ = './mask-rcnn_r50-syncbn_fpn_1x_coco.py'
+
+# One non-local block (Gaussian) right before the last residual block of c4: on
+# the output of the second-to-last block (after the addition, before its ReLU)
+# (Table 1 "Gaussian").
+model = dict(
+    backbone=dict(plugins=[
+        dict(
+            cfg=dict(type='NonLocal', mode='gaussian'),
+            stages=(False, False, True, False),
+            position='after_add',
+            block_indices=(-2, ))
+    ]))
