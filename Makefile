@@ -17,8 +17,12 @@ test-all: setup
 demo: setup
 	@bash tools/quickstart.sh
 
+LINT_PATHS := gcnet_plugin tools tests configs setup.py
+
 lint: setup
-	$(PY) -m flake8 gcnet_plugin tools tests configs
+	$(PY) -m flake8 $(LINT_PATHS)
+	$(PY) -m isort --check-only --diff $(LINT_PATHS)
+	$(PY) -m yapf --diff -r $(LINT_PATHS)
 
 clean-demo:
 	rm -rf work_dirs/quickstart data/quickstart

@@ -11,8 +11,11 @@ import sys
 import torch
 
 
-def _close(name: str, a: torch.Tensor, b: torch.Tensor,
-           atol: float = 1e-4, rtol: float = 1e-4) -> bool:
+def _close(name: str,
+           a: torch.Tensor,
+           b: torch.Tensor,
+           atol: float = 1e-4,
+           rtol: float = 1e-4) -> bool:
     a, b = a.detach().cpu().float(), b.detach().cpu().float()
     err = (a - b).abs().max()
     ok = bool(err <= atol + rtol * a.abs().max())
@@ -43,8 +46,8 @@ def main() -> int:
 
     # RoIAlign 7x7 (box head) and 14x14 (mask head), forward and backward.
     feat = torch.randn(2, 16, 50, 84, generator=g)
-    rois = torch.cat([torch.randint(0, 2, (64, 1), generator=g).float(),
-                      boxes[:64] / 8], 1)
+    rois = torch.cat(
+        [torch.randint(0, 2, (64, 1), generator=g).float(), boxes[:64] / 8], 1)
     for size in (7, 14):
         layer = RoIAlign(size, spatial_scale=1.0, sampling_ratio=0)
         outs, grads = [], []
