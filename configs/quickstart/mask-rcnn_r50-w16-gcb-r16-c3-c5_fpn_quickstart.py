@@ -1,0 +1,99 @@
+_base_ = '../gcnet/mask-rcnn_r50-syncbn-gcb-r16-c3-c5_fpn_1x_coco.py'
+
+# The paper's GC R50 Mask R-CNN (GC r16 after conv3 in every block of
+# c3-c5) scaled to learn from scratch in minutes on 2 CPU cores, on the
+# synthetic shapes of `tools/misc/make_quickstart_data.py` (`make demo`).
+# Changed: a quarter of the width (base_channels 16), BN instead of SyncBN,
+# no pretrained weights, nothing frozen; 64-channel FPN and heads; 256 px
+# images and 4 classes; smaller anchors and fewer RPN/RoI samples; AdamW.
+data_root = 'data/quickstart/'
+classes = ('circle', 'triangle', 'square', 'star')
+metainfo = dict(classes=classes)
+image_scale = (256, 256)
+max_epochs = 10
+
+model = dict(
+    backbone=dict(
+        base_channels=16,
+        norm_cfg=dict(type='BN', requires_grad=True),
+        frozen_stages=-1,
+        # None: mmdet's own from-scratch init (Kaiming, zero-init residual);
+        # ContextBlock.init_weights() zero-inits its last conv after it.
+        init_cfg=None),
+    neck=dict(in_channels=[64, 128, 256, 512], out_channels=64),
+    rpn_head=dict(
+        in_channels=64, feat_channels=64, anchor_generator=dict(scales=[4])),
+    roi_head=dict(
+        bbox_roi_extractor=dict(
+            roi_layer=dict(sampling_ratio=2), out_channels=64),
+        bbox_head=dict(
+            in_channels=64, fc_out_channels=256, num_classes=len(classes)),
+        mask_roi_extractor=dict(
+            roi_layer=dict(sampling_ratio=2), out_channels=64),
+        mask_head=dict(
+            num_convs=2,
+            in_channels=64,
+            conv_out_channels=64,
+            num_classes=len(classes))),
+    train_cfg=dict(
+        rpn=dict(sampler=dict(num=128)),
+        rpn_proposal=dict(nms_pre=500, max_per_img=300),
+        # Half positives: classifying the shapes is what learns slowest.
+        rcnn=dict(sampler=dict(num=64, pos_fraction=0.5))),
+    test_cfg=dict(
+        rpn=dict(nms_pre=500, max_per_img=300), rcnn=dict(max_per_img=50)))
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='Resize', scale=image_scale, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=image_scale, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'scale_factor'))
+]
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=1,
+    dataset=dict(
+        data_root=data_root, metainfo=metainfo, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=4,
+    num_workers=1,
+    dataset=dict(
+        data_root=data_root, metainfo=metainfo, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
+test_evaluator = val_evaluator
+
+# No evaluation while training: tools/test.py evaluates the final model.
+train_cfg = dict(
+    max_epochs=max_epochs, val_interval=1, val_begin=max_epochs + 1)
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.05),
+    clip_grad=dict(max_norm=10, norm_type=2))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
+    dict(
+        type='CosineAnnealingLR',
+        by_epoch=True,
+        begin=0,
+        end=max_epochs,
+        eta_min=2e-5,
+        convert_to_iter_based=True)
+]
+auto_scale_lr = dict(enable=False)
+randomness = dict(seed=0)
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1, save_last=True))
+log_processor = dict(window_size=10)

@@ -1,0 +1,43 @@
+"""The quickstart config: the paper's GC Mask R-CNN, scaled, on our data."""
+import os.path as osp
+
+from mmengine.config import Config
+
+from gcnet_plugin.data.synthetic_coco import CLASSES
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+QUICKSTART = osp.join(REPO, 'configs', 'quickstart',
+                      'mask-rcnn_r50-w16-gcb-r16-c3-c5_fpn_quickstart.py')
+PAPER = osp.join(REPO, 'configs', 'gcnet',
+                 'mask-rcnn_r50-syncbn-gcb-r16-c3-c5_fpn_1x_coco.py')
+
+
+def test_inherits_the_paper_config_and_changes_only_the_scale():
+    cfg = Config.fromfile(QUICKSTART)
+    paper = Config.fromfile(PAPER)
+    # Same family: Mask R-CNN + FPN, GC r16 after conv3 in c3-c5.
+    assert cfg.model.type == paper.model.type == 'MaskRCNN'
+    assert cfg.model.backbone.type == paper.model.backbone.type
+    assert cfg.model.backbone.depth == 50
+    assert cfg.model.backbone.plugins == paper.model.backbone.plugins
+    assert cfg.model.backbone.plugins[0]['cfg']['type'] == 'ContextBlock'
+    assert tuple(cfg.model.backbone.plugins[0]['stages']) == (False, True,
+                                                              True, True)
+    # Scaled to learn from scratch on a CPU.
+    assert cfg.model.backbone.norm_cfg.type == 'BN'
+    assert cfg.model.backbone.init_cfg is None  # no pretrained download
+    assert cfg.model.backbone.frozen_stages == -1
+    width = cfg.model.backbone.base_channels
+    assert cfg.model.neck.in_channels == [4 * width * 2**i for i in range(4)]
+
+
+def test_classes_match_the_generated_data():
+    cfg = Config.fromfile(QUICKSTART)
+    for split in ('train', 'val', 'test'):
+        ds = cfg[f'{split}_dataloader'].dataset
+        assert ds.data_root == 'data/quickstart/'
+        assert tuple(ds.metainfo.classes) == CLASSES
+    assert cfg.model.roi_head.bbox_head.num_classes == len(CLASSES)
+    assert cfg.model.roi_head.mask_head.num_classes == len(CLASSES)
+    assert cfg.test_evaluator.ann_file.startswith('data/quickstart/')
+    assert set(cfg.test_evaluator.metric) == {'bbox', 'segm'}

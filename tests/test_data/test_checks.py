@@ -1,0 +1,187 @@
+"""check_data_cfg: a clear DataCheckError for each kind of broken data."""
+import json
+import os.path as osp
+import shutil
+
+import pytest
+from mmengine.config import Config
+
+from gcnet_plugin.data.checks import (DataCheckError, check_coco_json,
+                                      check_data_cfg)
+from gcnet_plugin.data.synthetic_coco import make_synthetic_coco
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+QUICKSTART = osp.join(REPO, 'configs', 'quickstart',
+                      'mask-rcnn_r50-w16-gcb-r16-c3-c5_fpn_quickstart.py')
+
+
+@pytest.fixture(scope='module')
+def source(tmp_path_factory) -> str:
+    root = str(tmp_path_factory.mktemp('checks_src'))
+    make_synthetic_coco(root, 3, 2, image_size=(64, 64), seed=0)
+    return root
+
+
+@pytest.fixture
+def root(source, tmp_path) -> str:
+    """A fresh copy per test, free to break."""
+    dst = str(tmp_path / 'quickstart')
+    shutil.copytree(source, dst)
+    return dst + '/'
+
+
+def _cfg(root: str, wrap: bool = False) -> Config:
+
+    def ds(split):
+        d = dict(
+            type='CocoDataset',
+            data_root=root,
+            ann_file=f'annotations/instances_{split}2017.json',
+            data_prefix=dict(img=f'{split}2017/'))
+        return dict(type='RepeatDataset', times=2, dataset=d) if wrap else d
+
+    return Config(
+        dict(
+            train_dataloader=dict(dataset=ds('train')),
+            val_dataloader=dict(dataset=ds('val')),
+            val_evaluator=dict(
+                type='CocoMetric',
+                ann_file=root + 'annotations/instances_val2017.json')))
+
+
+def _edit(path: str, fn) -> None:
+    with open(path) as f:
+        data = json.load(f)
+    fn(data)
+    with open(path, 'w') as f:
+        json.dump(data, f)
+
+
+def _train_ann(root: str) -> str:
+    return osp.join(root, 'annotations', 'instances_train2017.json')
+
+
+def test_valid_data_passes(root):
+    check_data_cfg(_cfg(root))
+    check_data_cfg(_cfg(root, wrap=True))
+
+
+def test_missing_data_root(tmp_path):
+    missing = str(tmp_path / 'quickstart') + '/'
+    with pytest.raises(DataCheckError) as e:
+        check_data_cfg(_cfg(missing))
+    msg = str(e.value)
+    assert 'train_dataloader.dataset.data_root' in msg
+    assert 'data root not found' in msg and missing in msg
+    assert 'make_quickstart_data.py' in msg
+
+
+def test_missing_data_root_of_coco_config_says_download(tmp_path):
+    missing = str(tmp_path / 'coco') + '/'
+    with pytest.raises(DataCheckError, match='Download COCO'):
+        check_data_cfg(_cfg(missing))
+
+
+def test_missing_annotation_file(root):
+    shutil.rmtree(osp.join(root, 'annotations'))
+    with pytest.raises(
+            DataCheckError, match='annotation file not found.*train2017.json'):
+        check_data_cfg(_cfg(root))
+
+
+def test_missing_image_folder(root):
+    shutil.rmtree(osp.join(root, 'val2017'))
+    with pytest.raises(DataCheckError) as e:
+        check_data_cfg(_cfg(root))
+    assert 'val_dataloader.dataset.data_prefix.img' in str(e.value)
+    assert 'image folder not found' in str(e.value)
+    assert osp.join(root, 'val2017') in str(e.value)
+
+
+def test_not_json(root):
+    with open(_train_ann(root), 'w') as f:
+        f.write('{"images": [')
+    with pytest.raises(
+            DataCheckError, match='not valid JSON.*instances_train2017.json'):
+        check_data_cfg(_cfg(root))
+
+
+def test_missing_key(root):
+    _edit(_train_ann(root), lambda d: d.pop('categories'))
+    with pytest.raises(DataCheckError, match=r"no list \['categories'\]"):
+        check_data_cfg(_cfg(root))
+
+
+def test_unknown_image_id(root):
+
+    def fn(d):
+        d['annotations'][0]['image_id'] = 987654
+
+    _edit(_train_ann(root), fn)
+    with pytest.raises(DataCheckError, match='unknown image id 987654'):
+        check_data_cfg(_cfg(root))
+
+
+def test_unknown_category_id(root):
+
+    def fn(d):
+        d['annotations'][-1]['category_id'] = 99
+
+    _edit(_train_ann(root), fn)
+    with pytest.raises(DataCheckError, match='unknown category id 99'):
+        check_data_cfg(_cfg(root))
+
+
+@pytest.mark.parametrize('bbox,problem', [
+    ([1, 2, 3], 'not a list of 4 numbers'),
+    ([1, 2, -3, 4], 'negative width or height'),
+    ([1, 2, 'a', 4], 'not a number'),
+])
+def test_bad_bbox(root, bbox, problem):
+
+    def fn(d):
+        d['annotations'][1]['bbox'] = bbox
+
+    _edit(_train_ann(root), fn)
+    with pytest.raises(DataCheckError, match=problem) as e:
+        check_data_cfg(_cfg(root))
+    assert 'instances_train2017.json' in str(e.value)
+
+
+def test_evaluator_annotation_file_checked(root):
+    cfg = _cfg(root)
+    cfg.val_evaluator.ann_file = root + 'annotations/missing.json'
+    with pytest.raises(DataCheckError, match='val_evaluator.ann_file'):
+        check_data_cfg(cfg)
+
+
+def test_classes_not_in_annotation_file(root):
+    cfg = _cfg(root)
+    cfg.train_dataloader.dataset.metainfo = dict(classes=('person', 'car'))
+    with pytest.raises(DataCheckError, match='none of the config'):
+        check_data_cfg(cfg)
+
+
+def test_is_a_value_error(root):
+    with open(_train_ann(root), 'w') as f:
+        f.write('[]')
+    with pytest.raises(ValueError, match='not a JSON object'):
+        check_coco_json(_train_ann(root))
+
+
+def test_quickstart_config(root, tmp_path):
+    """The quickstart config passes with its data, names the fix without."""
+    cfg = Config.fromfile(QUICKSTART)
+    check_data_cfg(_retarget(cfg, root))
+    with pytest.raises(DataCheckError, match='make_quickstart_data.py'):
+        check_data_cfg(_retarget(cfg, str(tmp_path / 'no' / 'quickstart')))
+
+
+def _retarget(cfg: Config, root: str) -> Config:
+    cfg = Config(cfg.to_dict())
+    for split in ('train', 'val', 'test'):
+        cfg[f'{split}_dataloader'].dataset.data_root = root
+    for split in ('val', 'test'):
+        cfg[f'{split}_evaluator'].ann_file = osp.join(
+            root, 'annotations', 'instances_val2017.json')
+    return cfg
