@@ -24,8 +24,9 @@ model = dict(
     rpn_head=dict(
         in_channels=64, feat_channels=64, anchor_generator=dict(scales=[4])),
     roi_head=dict(
+        # mmcv's RoIAlign runs on one CPU thread: sample it sparsely.
         bbox_roi_extractor=dict(
-            roi_layer=dict(sampling_ratio=2), out_channels=64),
+            roi_layer=dict(sampling_ratio=1), out_channels=64),
         bbox_head=dict(
             in_channels=64, fc_out_channels=256, num_classes=len(classes)),
         mask_roi_extractor=dict(

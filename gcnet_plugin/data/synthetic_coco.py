@@ -11,15 +11,18 @@ it::
     root/annotations/instances_val2017.json
 
 Each image holds 2-6 filled shapes (circle, triangle, square, star) in
-random colours, sizes and orientations on a cluttered background (noise,
-a colour gradient, random lines and blurred blobs that are not objects).
-Object sizes are drawn log-uniformly so that COCO's absolute area buckets
+random colours, sizes and orientations on a cluttered background (a colour
+gradient, blurred blobs and thin lines that are not objects, pixel noise).
+Object areas are drawn log-uniformly so that COCO's absolute area buckets
 (small < 32^2, medium < 96^2, large, in pixels) all occur at the default
 256 x 256 image size. A new object may hide at most ``MAX_OCCLUSION`` of
-an earlier one; every annotation describes the *visible* part: polygons
-are the contours of the visible mask, ``area`` and ``bbox`` are computed by
-pycocotools from those polygons, so they agree with what a
-``CocoDataset`` decodes. ``iscrowd`` is always 0.
+an earlier one and never cut a hole in it. Every annotation describes the
+*visible* part, exactly: shapes are painted with pycocotools' own polygon
+rasterisation; an unoccluded object's polygon is the drawn one, an
+occluded object's polygons are traced from its visible pixels so that they
+decode to exactly those pixels; ``area`` and ``bbox`` are computed by
+pycocotools from the polygons, so they agree with what a ``CocoDataset``
+decodes. ``iscrowd`` is always 0.
 
 Generation is fully determined by ``seed`` (and the split): the same call
 writes byte-identical files.

@@ -15,6 +15,7 @@ Example::
 """
 import argparse
 import os.path as osp
+import warnings
 from typing import Dict, List
 
 import cv2
@@ -135,14 +136,17 @@ def plot_predictions(cfg: Config,
         sample.gt_instances = _gt_instances(coco, result['img_id'], label_of,
                                             scale)
         sample.pred_instances = _pred_instances(result, scale)
-        visualizer.add_datasample(
-            str(result['img_id']),
-            image,
-            sample,
-            draw_gt=True,
-            draw_pred=True,
-            show=False,
-            pred_score_thr=score_thr)
+        with warnings.catch_warnings():
+            # mmengine calls boxes that touch the border "out of bounds".
+            warnings.filterwarnings('ignore', '.*out of bounds')
+            visualizer.add_datasample(
+                str(result['img_id']),
+                image,
+                sample,
+                draw_gt=True,
+                draw_pred=True,
+                show=False,
+                pred_score_thr=score_thr)
         rows.append(visualizer.get_image())
         ids.append(result['img_id'])
     if not rows:
