@@ -17,7 +17,6 @@ values over the images.
 Shape shorthand: ``C`` channels, ``(H, W)`` feature size, ``Np = H * W``,
 ``(h, w)`` valid size, ``Nv = h * w``.
 """
-import csv
 import json
 import math
 from collections import OrderedDict
@@ -26,6 +25,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
+from .csv_rows import write_rows_csv
 from .pairwise_distance import avg_cosine_distance, avg_jsd
 
 MEASURES = ('input', 'output', 'att', 'jsd_att')
@@ -175,15 +175,8 @@ class Table1:
         return '\n'.join(out)
 
     def write_csv(self, path: str) -> None:
-        rows = self.rows()
         keys = ['model', 'block', 'kind', 'images', 'positions', *MEASURES]
-        with open(path, 'w', newline='') as f:
-            writer = csv.DictWriter(f, fieldnames=keys)
-            writer.writeheader()
-            for row in rows:
-                writer.writerow(
-                    {k: '' if row[k] is None else row[k]
-                     for k in keys})
+        write_rows_csv(path, self.rows(), keys)
 
     def write_json(self, path: str, extra: Optional[dict] = None) -> None:
         data = dict(rows=self.rows(), measures=list(MEASURES))

@@ -13,11 +13,11 @@ A run matches an entry when its config name (the config file stem, which
 the stem of ``config``. AP is compared in percent (the paper's unit);
 MMEngine's mAP in ``[0, 1]`` is multiplied by 100.
 """
-import csv
 import os.path as osp
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
+from .csv_rows import write_rows_csv
 from .work_dir_results import RunResult, pick_metric
 
 PAPER_KEYS = ('bbox_mAP', 'segm_mAP', 'params_M', 'flops_G')
@@ -232,13 +232,7 @@ def write_csv(rows: Sequence[dict], path: str) -> None:
         'mask_paper', 'mask_ours', 'mask_diff', 'params_paper', 'params_ours',
         'flops_paper', 'flops_ours', 'status', 'work_dir'
     ]
-    with open(path, 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=keys)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(
-                {k: '' if row[k] is None else row[k]
-                 for k in keys})
+    write_rows_csv(path, rows, keys)
 
 
 def plot_curves(runs: Sequence[RunResult], path: str) -> int:
