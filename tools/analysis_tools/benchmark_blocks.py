@@ -23,6 +23,19 @@ Memory, per case and iteration:
   on CPU the peak of ``torch.profiler``'s memory timeline (a private
   API; ``-`` where it fails).
 
+Memory traffic: ``passes`` is the bytes the dispatched ops of one
+forward + backward read and write, in units of the input map
+(``gcnet_plugin.profiling``; counted in fp32 on meta tensors, so the same
+on every machine). At batch 2 the blocks are memory-bound: this is what
+their kernel time follows on a device kept busy by the network around
+them.
+
+Regimes: full-size maps measure that bandwidth-bound cost (on CPU the
+wall time is all kernel time). ``--map-size 1 1`` keeps the channels and
+shrinks the map to measure the per-call host cost (Python, dispatch,
+launches), which is what a lone block's wall time on a GPU mostly is at
+batch 2.
+
 Example::
 
     python tools/analysis_tools/benchmark_blocks.py --device cuda --amp \\
@@ -45,6 +58,7 @@ from torch import Tensor, nn
 from gcnet_plugin.models.layers import (SE, ContextBlock, NonLocal,
                                         SimplifiedNonLocal)
 from gcnet_plugin.models.layers.non_local import MODES
+from gcnet_plugin.profiling import block_traffic, distinct_bytes
 
 # Mask R-CNN R-50, 800x1333, batch 2: c3, c4, c5 outputs.
 LEVELS = {
@@ -78,6 +92,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--warmup', type=int, help='untimed rounds (default 3 CUDA, 1 CPU)')
     parser.add_argument('--batch', type=int, default=2)
+    parser.add_argument(
+        '--map-size',
+        nargs=2,
+        type=int,
+        metavar=('H', 'W'),
+        help='replace every level\'s H x W (e.g. 1 1: per-call host cost)')
     parser.add_argument(
         '--tf32',
         action='store_true',
@@ -279,6 +299,9 @@ def run_level(name: str, shape: tuple, args: argparse.Namespace,
             1e3 * statistics.median(times[k]),
             'device_ms': (device_ms(block, x, grad, amp, args.repeats)
                           if device == 'cuda' else None),
+            'passes':
+            block_traffic(block, shape).total /
+            distinct_bytes(torch.empty(shape, device='meta')),
             'saved_mb':
             saved_bytes(block, x, amp) / 2**20,
             'peak_mb':
@@ -286,7 +309,7 @@ def run_level(name: str, shape: tuple, args: argparse.Namespace,
         }
     base = result['cases'][BASELINE]
     for k, rec in result['cases'].items():
-        for key in ('time_ms', 'device_ms', 'saved_mb', 'peak_mb'):
+        for key in ('time_ms', 'device_ms', 'passes', 'saved_mb', 'peak_mb'):
             rec[key + '_ratio'] = (
                 rec[key] /
                 base[key] if rec[key] is not None and base[key] else None)
@@ -331,11 +354,14 @@ def main() -> None:
         args.repeats,
         'warmup':
         args.warmup,
+        'map_size':
+        args.map_size,
     }
     print(f'# {env}')
     results = {'env': env, 'levels': {}}
     for name in args.levels:
-        shape = (args.batch, ) + LEVELS[name][1:]
+        shape = (args.batch, LEVELS[name][1]) + tuple(args.map_size
+                                                      or LEVELS[name][2:])
         t0 = time.perf_counter()
         res = run_level(name, shape, args, amp, in_dtype)
         if on_cuda:
@@ -347,14 +373,16 @@ def main() -> None:
               f'max|dgrad| {res["numerics_vs_mmcv"]["max_abs_diff_grad"]:.2e}'
               f' (max|grad| {res["numerics_vs_mmcv"]["max_abs_grad"]:.2e})')
         print(f'{"block":<28}{"ms":>9}{"x mmcv":>8}{"dev ms":>10}'
-              f'{"x mmcv":>8}{"saved MB":>10}{"x mmcv":>8}{"peak MB":>10}'
-              f'{"x mmcv":>8}')
+              f'{"x mmcv":>8}{"passes":>8}{"x mmcv":>8}{"saved MB":>10}'
+              f'{"x mmcv":>8}{"peak MB":>10}{"x mmcv":>8}')
         for k, rec in res['cases'].items():
 
             print(f'{k:<28}{_fmt(rec["time_ms"], 9)}'
                   f'{_fmt(rec["time_ms_ratio"], 8)}'
                   f'{_fmt(rec["device_ms"], 10)}'
                   f'{_fmt(rec["device_ms_ratio"], 8)}'
+                  f'{_fmt(rec["passes"], 8)}'
+                  f'{_fmt(rec["passes_ratio"], 8)}'
                   f'{_fmt(rec["saved_mb"], 10)}'
                   f'{_fmt(rec["saved_mb_ratio"], 8)}'
                   f'{_fmt(rec["peak_mb"], 10)}'

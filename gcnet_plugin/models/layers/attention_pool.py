@@ -14,25 +14,19 @@ it returns ``x`` itself as an output, through which the caller fuses.
 
 Shape shorthand: N batch, C channels, H x W map, P = H * W positions.
 """
-import contextlib
-from typing import ContextManager, Optional, Tuple
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
 from torch.autograd.function import FunctionCtx, once_differentiable
+
+from .amp import no_autocast
 
 
 def _is_channels_last(x: Tensor) -> bool:
     """True if ``x`` is stored NHWC (and not also plain contiguous)."""
     return (x.is_contiguous(memory_format=torch.channels_last)
             and not x.is_contiguous())
-
-
-def _no_autocast(device_type: str) -> ContextManager:
-    """Autocast off (explicit dtypes below), without cost when it is off."""
-    if torch.is_autocast_enabled(device_type):
-        return torch.autocast(device_type, enabled=False)
-    return contextlib.nullcontext()
 
 
 class AttentionPool(torch.autograd.Function):
@@ -65,7 +59,7 @@ class AttentionPool(torch.autograd.Function):
                 dtype: torch.dtype) -> Tuple[Tensor, Tensor, Tensor]:
         n, c, h, w = x.shape
         acc = torch.float64 if dtype == torch.float64 else torch.float32
-        with _no_autocast(x.device.type):
+        with no_autocast(x.device.type):
             x_c = x if x.dtype == dtype else x.to(dtype)
             # [N, C, P]; a view for NCHW and for channels_last
             x_flat = x_c.flatten(2)
@@ -99,7 +93,7 @@ class AttentionPool(torch.autograd.Function):
             return (grad_x, torch.zeros_like(weight), weight.new_zeros(1),
                     None)
         dtype, acc = x_c.dtype, attn.dtype
-        with _no_autocast(x_c.device.type):
+        with no_autocast(x_c.device.type):
             # [N, C, P]
             x_flat = x_c.flatten(2)
             # [N, 1, C]

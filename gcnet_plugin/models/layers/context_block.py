@@ -20,6 +20,7 @@ from mmengine.model import constant_init, kaiming_init
 from mmengine.registry import MODELS as ROOT_MODELS
 from torch import Tensor, nn
 
+from .amp import autocast_dtype
 from .attention_pool import AttentionPool
 
 POOLING_TYPES = ('att', 'avg')
@@ -174,9 +175,7 @@ class ContextBlock(nn.Module):
                 constant_init(transform[-1], val=0)
 
     def _compute_dtype(self, x: Tensor) -> torch.dtype:
-        if torch.is_autocast_enabled(x.device.type):
-            return torch.get_autocast_dtype(x.device.type)
-        return x.dtype
+        return autocast_dtype(x.device.type) or x.dtype
 
     @torch.jit.unused
     def _fused_pool(self,

@@ -27,6 +27,8 @@ from mmengine.model import constant_init, kaiming_init, normal_init
 from mmengine.registry import MODELS as ROOT_MODELS
 from torch import Tensor, nn
 
+from .amp import no_autocast
+
 MODES = ('gaussian', 'embedded_gaussian', 'dot_product', 'concat')
 # Largest head dim of the flash / memory-efficient SDPA kernels. Above it
 # PyTorch falls back to its math kernel, which was slower than an explicit
@@ -130,7 +132,7 @@ class NonLocal(nn.Module):
             # [N, P, E] @ [N, E, P] -> [N, P, P]
             logits = torch.matmul(query * self.scale, key.transpose(1, 2))
             return torch.softmax(logits, dim=-1, dtype=acc)
-        with torch.autocast(query.device.type, enabled=False):
+        with no_autocast(query.device.type):
             query, key = query.to(acc), key.to(acc)
             if self.concat_project is not None:
                 # [2, R]: w1 acts on theta_i, w2 on phi_j
@@ -176,7 +178,7 @@ class NonLocal(nn.Module):
         elif self.mode == 'dot_product':
             self.last_attention = None
             acc = torch.float64 if x.dtype == torch.float64 else torch.float32
-            with torch.autocast(x.device.type, enabled=False):
+            with no_autocast(x.device.type):
                 # [N, R, P] @ [N, P, R] -> [N, R, R], fp32
                 kv = torch.matmul(key.to(acc).transpose(1, 2), value.to(acc))
                 # [N, P, R] @ [N, R, R] -> [N, P, R]
