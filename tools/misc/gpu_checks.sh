@@ -2,7 +2,9 @@
 # The checks that need a CUDA GPU, in one go (a few minutes after setup):
 #   1. mmcv's CUDA ops (NMS, RoIAlign, DeformConv2d) against their CPU
 #      results;
-#   2. the block benchmark on the GPU, fp32 and AMP (fp16);
+#   2. the block benchmark on the GPU, fp32 and AMP (fp16), full-size maps
+#      (with kernel time: "dev ms") and 1x1 maps (per-call host cost); the
+#      GC blocks' added time inside a ResNet-50 step, fp32 and AMP;
 #   3. the quickstart model trained briefly with SyncBN and AMP through
 #      tools/dist_train.sh on 1 GPU, then evaluated with tools/test.py.
 #
@@ -33,6 +35,12 @@ run bench_fp32 "$PY" tools/analysis_tools/benchmark_blocks.py \
   --device cuda --json "$OUT_DIR/bench_fp32.json"
 run bench_amp "$PY" tools/analysis_tools/benchmark_blocks.py \
   --device cuda --amp --json "$OUT_DIR/bench_amp.json"
+run bench_host "$PY" tools/analysis_tools/benchmark_blocks.py \
+  --device cuda --map-size 1 1 --nl-levels --json "$OUT_DIR/bench_host.json"
+run backbone_fp32 "$PY" tools/analysis_tools/benchmark_backbone.py \
+  --device cuda --json "$OUT_DIR/backbone_fp32.json"
+run backbone_amp "$PY" tools/analysis_tools/benchmark_backbone.py \
+  --device cuda --amp --json "$OUT_DIR/backbone_amp.json"
 [ -f data/quickstart/annotations/instances_val2017.json ] \
   || run data "$PY" tools/misc/make_quickstart_data.py
 run train_syncbn_amp env PYTHON="$PY" bash tools/dist_train.sh "$CONFIG" 1 \
