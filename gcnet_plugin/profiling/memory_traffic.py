@@ -10,7 +10,8 @@ compute: full-size maps cost nothing to count).
 Counting convention: every tensor argument of a non-view op is read once,
 every tensor it returns is written once, each at its distinct elements
 (a broadcast ``expand`` counts the elements it was expanded from). Views
-(``view``, ``transpose``, ``expand``, ...) move nothing and are skipped.
+(``view``, ``transpose``, ``expand``, ...) and bare allocations
+(``empty``) move nothing and are skipped.
 A kernel may touch more (cuDNN workspaces, tiling re-reads) or less
 (caches); what this catches are whole extra passes: needless copies,
 transposes, unfused gradient sums.
@@ -24,10 +25,11 @@ from torch import Tensor
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
-VIEW_OPS = frozenset({
-    '_reshape_alias', '_unsafe_view', 'alias', 'as_strided', 'detach',
-    'expand', 'permute', 'select', 'slice', 'split', 'squeeze', 't',
-    'transpose', 'unbind', 'unsqueeze', 'view'
+# Views and bare allocations move no data.
+NO_TRAFFIC_OPS = frozenset({
+    '_reshape_alias', '_unsafe_view', 'alias', 'as_strided', 'detach', 'empty',
+    'empty_like', 'empty_strided', 'expand', 'permute', 'select', 'slice',
+    'split', 'squeeze', 't', 'transpose', 'unbind', 'unsqueeze', 'view'
 })
 
 
@@ -69,7 +71,7 @@ class TrafficCounter(TorchDispatchMode):
                            kwargs: Optional[Dict] = None) -> Any:
         out = func(*args, **(kwargs or {}))
         name = func.overloadpacket.__name__
-        if name not in VIEW_OPS:
+        if name not in NO_TRAFFIC_OPS:
             ins = tree_flatten((args, kwargs))[0]
             outs = tree_flatten(out)[0]
             self.ops.append(
@@ -107,11 +109,12 @@ def block_traffic(block: torch.nn.Module,
                   dtype: torch.dtype = torch.float32,
                   channels_last: bool = False,
                   device: str = 'meta') -> TrafficCounter:
-    """Traffic of one forward + backward of ``block`` on a ``shape`` map.
+    """Traffic of one forward + backward of ``block`` on a ``shape`` input.
 
     Runs on ``'meta'`` tensors by default (a meta copy of the block: no
-    compute, any size). The incoming gradient is a full map, as inside a
-    network.
+    compute, any size). Every output that requires grad (one tensor, or
+    a tuple/list such as a backbone's feature maps) receives a full
+    incoming gradient, as inside a network.
 
     Shape:
         shape: (N, C, H, W)
@@ -121,9 +124,12 @@ def block_traffic(block: torch.nn.Module,
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     x = torch.empty(shape, dtype=dtype, device=device)
     x = x.to(memory_format=fmt).requires_grad_()
-    grad = torch.empty(shape, dtype=dtype, device=device).to(memory_format=fmt)
     with TrafficCounter() as traffic:
-        block(x).backward(grad)
+        outs = block(x)
+        outs = [outs] if isinstance(outs, Tensor) else list(outs)
+        outs = [o for o in outs if o.requires_grad]
+        grads = [torch.empty_like(o) for o in outs]
+        torch.autograd.backward(outs, grads)
     return traffic
 
 

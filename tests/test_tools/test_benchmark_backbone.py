@@ -55,4 +55,9 @@ def test_command_line_writes_added_time(tmp_path):
     assert set(res['ms']) == {'resnet', 'mmcv_gc', 'gc'}
     for k in ('mmcv_gc', 'gc'):
         assert res['added_ms'][k] == res['ms'][k] - res['ms']['resnet']
+    assert set(res['traffic_gib']) == {'resnet', 'mmcv_gc', 'gc'}
+    # the blocks add bytes; ours fewer than mmcv's
+    assert res['traffic_gib']['resnet'] < res['traffic_gib']['gc'] < res[
+        'traffic_gib']['mmcv_gc']
+    assert 0 < res['added_traffic_ratio_ours_to_mmcv'] < 1
     assert 'ours / mmcv' in proc.stdout

@@ -9,6 +9,9 @@ figure of merit is the blocks' added time, ``ms - ms(ResNet-50)``, and
 its ratio ours / mmcv: inside a network the host queues kernels ahead of
 a busy GPU, so the blocks cost their kernel time, not their launch
 overheads (compare ``benchmark_blocks.py``, a lone block at a time).
+``GiB`` is the memory traffic of the step (bytes the dispatched ops read
+and write, ``gcnet_plugin.profiling``; fp32, counted on meta tensors, the
+same on every machine).
 
 Example::
 
@@ -31,6 +34,7 @@ from torch import nn
 
 from gcnet_plugin.models.backbones import PluginResNet
 from gcnet_plugin.models.layers import ContextBlock
+from gcnet_plugin.profiling import block_traffic
 
 VARIANTS = {
     'resnet': None,
@@ -136,11 +140,18 @@ def run(args: argparse.Namespace) -> Dict:
                 peaks[k] = (torch.cuda.max_memory_allocated() - base) / 2**20
     ms = {k: 1e3 * statistics.median(v) for k, v in times.items()}
     added = {k: ms[k] - ms['resnet'] for k in ('mmcv_gc', 'gc')}
+    traffic = {
+        k: block_traffic(m, tuple(x.shape)).total / 2**30
+        for k, m in models.items()
+    }
+    added_traffic = {k: traffic[k] - traffic['resnet'] for k in added}
     return {
         'ms':
         ms,
         'peak_mb':
         peaks,
+        'traffic_gib':
+        traffic,
         'added_ms':
         added,
         'added_pct': {
@@ -149,6 +160,8 @@ def run(args: argparse.Namespace) -> Dict:
         },
         'added_ratio_ours_to_mmcv':
         (added['gc'] / added['mmcv_gc'] if added['mmcv_gc'] > 0 else None),
+        'added_traffic_ratio_ours_to_mmcv':
+        added_traffic['gc'] / added_traffic['mmcv_gc'],
     }
 
 
@@ -182,7 +195,7 @@ def main() -> None:
     print(f'# {env}')
     res = run(args)
     print(f'{"backbone":<12}{"ms":>10}{"added ms":>10}{"added %":>9}'
-          f'{"peak MB":>10}')
+          f'{"peak MB":>10}{"GiB":>8}')
     for k, v in res['ms'].items():
         added = res['added_ms'].get(k)
         pct = res['added_pct'].get(k)
@@ -190,10 +203,12 @@ def main() -> None:
         print(f'{k:<12}{v:10.1f}'
               f'{"-" if added is None else f"{added:.1f}":>10}'
               f'{"-" if pct is None else f"{pct:.1f}":>9}'
-              f'{"-" if peak is None else f"{peak:.0f}":>10}')
+              f'{"-" if peak is None else f"{peak:.0f}":>10}'
+              f'{res["traffic_gib"][k]:8.2f}')
     ratio = res['added_ratio_ours_to_mmcv']
     print('GC blocks\' added time, ours / mmcv: ' +
-          ('-' if ratio is None else f'{ratio:.2f}x'))
+          ('-' if ratio is None else f'{ratio:.2f}x') + '; added traffic: '
+          f'{res["added_traffic_ratio_ours_to_mmcv"]:.2f}x')
     if args.json:
         with open(args.json, 'w') as f:
             json.dump({'env': env, **res}, f, indent=2)
