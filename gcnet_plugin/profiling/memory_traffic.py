@@ -108,13 +108,15 @@ def block_traffic(block: torch.nn.Module,
                   shape: tuple,
                   dtype: torch.dtype = torch.float32,
                   channels_last: bool = False,
-                  device: str = 'meta') -> TrafficCounter:
+                  device: str = 'meta',
+                  input_grad: bool = True) -> TrafficCounter:
     """Traffic of one forward + backward of ``block`` on a ``shape`` input.
 
     Runs on ``'meta'`` tensors by default (a meta copy of the block: no
     compute, any size). Every output that requires grad (one tensor, or
     a tuple/list such as a backbone's feature maps) receives a full
-    incoming gradient, as inside a network.
+    incoming gradient, as inside a network. ``input_grad=False``: the
+    input needs no gradient (an image into a backbone).
 
     Shape:
         shape: (N, C, H, W)
@@ -123,7 +125,7 @@ def block_traffic(block: torch.nn.Module,
         block = _meta_copy(block)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     x = torch.empty(shape, dtype=dtype, device=device)
-    x = x.to(memory_format=fmt).requires_grad_()
+    x = x.to(memory_format=fmt).requires_grad_(input_grad)
     with TrafficCounter() as traffic:
         outs = block(x)
         outs = [outs] if isinstance(outs, Tensor) else list(outs)

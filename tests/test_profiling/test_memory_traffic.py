@@ -93,3 +93,13 @@ def test_non_local_runs_on_meta_tensors(mode):
     # P x P attention (60 x 60) at most a few times, never [N, 2C', P, P]
     assert traffic.total < 200 * distinct_bytes(
         torch.empty(shape, device='meta'))
+
+
+def test_input_without_grad_skips_the_input_gradient():
+    shape = (2, 64, 16, 16)
+    with_grad = block_traffic(ContextBlock(64), shape)
+    without = block_traffic(ContextBlock(64), shape, input_grad=False)
+    names = [op.name for op in without.ops]
+    assert 'baddbmm' not in names  # dL/dx is never formed
+    assert without.total < with_grad.total - distinct_bytes(
+        torch.empty(shape))

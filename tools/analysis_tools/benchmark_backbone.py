@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> Dict:
     ms = {k: 1e3 * statistics.median(v) for k, v in times.items()}
     added = {k: ms[k] - ms['resnet'] for k in ('mmcv_gc', 'gc')}
     traffic = {
-        k: block_traffic(m, tuple(x.shape)).total / 2**30
+        k: block_traffic(m, tuple(x.shape), input_grad=False).total / 2**30
         for k, m in models.items()
     }
     added_traffic = {k: traffic[k] - traffic['resnet'] for k in added}

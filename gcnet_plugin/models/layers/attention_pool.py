@@ -87,12 +87,14 @@ class AttentionPool(torch.autograd.Function):
                  grad_context: Optional[Tensor],
                  grad_attn: Optional[Tensor]) -> tuple:
         x_c, weight, attn = ctx.saved_tensors
-        n, c, h, w = x_c.shape
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        n, c = x_c.shape[:2]
         if grad_context is None:
             grad_x = None if grad_x is None else grad_x.to(ctx.x_dtype)
             return (grad_x, torch.zeros_like(weight), weight.new_zeros(1),
                     None)
         dtype, acc = x_c.dtype, attn.dtype
+        grad_weight = grad_bias = dx = None
         with no_autocast(x_c.device.type):
             # [N, C, P]
             x_flat = x_c.flatten(2)
@@ -104,36 +106,52 @@ class AttentionPool(torch.autograd.Function):
             grad_logits = torch._softmax_backward_data(
                 grad_alpha.to(acc), attn, -1, acc)
             grad_logits_c = grad_logits.to(dtype)
-            # dL/dW_k: [N, C, P] @ [N, P, 1] -> [N, C, 1] -> [1, C, 1, 1]
-            grad_weight = torch.bmm(x_flat, grad_logits_c.transpose(1, 2))
-            grad_weight = grad_weight.sum(0).view_as(weight).to(weight.dtype)
-            grad_bias = grad_logits.sum().view(1).to(weight.dtype)
+            if need_w:
+                # dL/dW_k: [N, C, P] @ [N, P, 1] -> [N, C, 1] -> [1, C, 1, 1]
+                grad_weight = torch.bmm(x_flat, grad_logits_c.transpose(1, 2))
+                grad_weight = grad_weight.sum(0).view_as(weight).to(
+                    weight.dtype)
+            if need_b:
+                grad_bias = grad_logits.sum().view(1).to(weight.dtype)
+            if need_x:
+                dx = _grad_input(grad_x, x_c, weight, attn, grad_ctx,
+                                 grad_logits_c, ctx.x_dtype)
+        return dx, grad_weight, grad_bias, None
 
-            # dL/dx = g + dL/dcontext (x) alpha + W_k (x) dL/dlogits
-            out_dtype = ctx.x_dtype if grad_x is None else grad_x.dtype
-            # [N, C, 2]
-            w_k = weight.view(1, c, 1).to(dtype).expand(n, c, 1)
-            left = torch.cat([grad_ctx.transpose(1, 2), w_k], dim=2)
-            left = left.to(out_dtype)
-            # [N, 2, P]
-            right = torch.cat([attn.to(dtype), grad_logits_c],
-                              dim=1).to(out_dtype)
-            if _is_channels_last(x_c):
-                # NHWC: [N, P, 2] @ [N, 2, C] (+ g as [N, P, C])
-                left, right = right.transpose(1, 2), left.transpose(1, 2)
-                if grad_x is None:
-                    dx = torch.bmm(left, right)
-                else:
-                    g = grad_x.permute(0, 2, 3, 1).reshape(n, h * w, c)
-                    dx = torch.baddbmm(g, left, right)
-                # [N, P, C] -> [N, C, H, W] (channels_last, no copy)
-                dx = dx.view(n, h, w, c).permute(0, 3, 1, 2)
-            else:
-                if grad_x is None:
-                    dx = torch.bmm(left, right)
-                else:
-                    dx = torch.baddbmm(
-                        grad_x.reshape(n, c, h * w), left, right)
-                # [N, C, P] -> [N, C, H, W]
-                dx = dx.view(n, c, h, w)
-        return dx.to(ctx.x_dtype), grad_weight, grad_bias, None
+
+def _grad_input(grad_x: Optional[Tensor], x_c: Tensor, weight: Tensor,
+                attn: Tensor, grad_ctx: Tensor, grad_logits: Tensor,
+                x_dtype: torch.dtype) -> Tensor:
+    """dL/dx = g + dL/dcontext (x) alpha + W_k (x) dL/dlogits, one GEMM.
+
+    Shape:
+        grad_x (g): [N, C, H, W] or None; x_c: [N, C, H, W];
+        weight: [1, C, 1, 1]; attn, grad_logits: [N, 1, P];
+        grad_ctx: [N, 1, C] -> [N, C, H, W] in ``x_dtype``
+    """
+    n, c, h, w = x_c.shape
+    dtype = x_c.dtype
+    out_dtype = x_dtype if grad_x is None else grad_x.dtype
+    # [N, C, 2]
+    w_k = weight.view(1, c, 1).to(dtype).expand(n, c, 1)
+    left = torch.cat([grad_ctx.transpose(1, 2), w_k], dim=2).to(out_dtype)
+    # [N, 2, P]
+    right = torch.cat([attn.to(dtype), grad_logits], dim=1).to(out_dtype)
+    if _is_channels_last(x_c):
+        # NHWC: [N, P, 2] @ [N, 2, C] (+ g as [N, P, C])
+        left, right = right.transpose(1, 2), left.transpose(1, 2)
+        if grad_x is None:
+            dx = torch.bmm(left, right)
+        else:
+            g = grad_x.permute(0, 2, 3, 1).reshape(n, h * w, c)
+            dx = torch.baddbmm(g, left, right)
+        # [N, P, C] -> [N, C, H, W] (channels_last, no copy)
+        dx = dx.view(n, h, w, c).permute(0, 3, 1, 2)
+    else:
+        if grad_x is None:
+            dx = torch.bmm(left, right)
+        else:
+            dx = torch.baddbmm(grad_x.reshape(n, c, h * w), left, right)
+        # [N, C, P] -> [N, C, H, W]
+        dx = dx.view(n, c, h, w)
+    return dx.to(x_dtype)

@@ -157,6 +157,30 @@ def test_fused_backward_gradcheck():
             fast_mode=True)
 
 
+def test_fused_backward_computes_only_the_gradients_needed():
+    """Frozen W_k or an input without grad: the other gradients are those
+    of the full backward (that dL/dx is then not formed at all is checked
+    in tests/test_profiling)."""
+    block = randomize_(ContextBlock(32))
+    x = torch.randn(2, 32, 5, 6)
+    grad = torch.randn(2, 32, 5, 6)
+
+    def grads(x_grad: bool, w_grad: bool):
+        block.zero_grad(set_to_none=True)
+        block.conv_mask.requires_grad_(w_grad)
+        xi = x.clone().requires_grad_(x_grad)
+        block(xi).backward(grad)
+        return xi.grad, block.conv_mask.weight.grad
+
+    full_x, full_w = grads(True, True)
+    only_w = grads(False, True)
+    only_x = grads(True, False)
+    block.conv_mask.requires_grad_(True)
+    assert only_w[0] is None and only_x[1] is None
+    torch.testing.assert_close(only_w[1], full_w)
+    torch.testing.assert_close(only_x[0], full_x)
+
+
 @pytest.mark.parametrize('fusion', [('channel_add', ), ('channel_mul', )])
 def test_init_and_gradients_after_one_step(fusion):
     torch.manual_seed(0)
