@@ -54,7 +54,8 @@ def test_command_line_writes_added_time(tmp_path):
     assert res['env']['shape'] == [2, 3, 64, 96]
     assert set(res['ms']) == {'resnet', 'mmcv_gc', 'gc'}
     for k in ('mmcv_gc', 'gc'):
-        assert res['added_ms'][k] == res['ms'][k] - res['ms']['resnet']
+        lo, hi = res['added_ms_min_max'][k]
+        assert lo <= res['added_ms'][k] <= hi
     assert set(res['traffic_gib']) == {'resnet', 'mmcv_gc', 'gc'}
     # the blocks add bytes; ours fewer than mmcv's
     assert res['traffic_gib']['resnet'] < res['traffic_gib']['gc'] < res[

@@ -5,8 +5,9 @@ with mmcv's ``ContextBlock`` and with ours (r16, after the last 1x1 conv of
 every residual block of c3-c5: ``configs/gc_r50_r16.py``'s backbone, BN
 in train mode), and times forward + backward of each on the same input,
 in one process, rounds interleaved (rotating order), median kept. The
-figure of merit is the blocks' added time, ``ms - ms(ResNet-50)``, and
-its ratio ours / mmcv: inside a network the host queues kernels ahead of
+figure of merit is the blocks' added time, the median over rounds of
+``ms - ms(ResNet-50)`` within a round (with its range), and its ratio
+ours / mmcv: inside a network the host queues kernels ahead of
 a busy GPU, so the blocks cost their kernel time, not their launch
 overheads (compare ``benchmark_blocks.py``, a lone block at a time).
 ``GiB`` is the memory traffic of the step (bytes the dispatched ops read
@@ -139,7 +140,14 @@ def run(args: argparse.Namespace) -> Dict:
             if device == 'cuda':
                 peaks[k] = (torch.cuda.max_memory_allocated() - base) / 2**20
     ms = {k: 1e3 * statistics.median(v) for k, v in times.items()}
-    added = {k: ms[k] - ms['resnet'] for k in ('mmcv_gc', 'gc')}
+    # paired: each round's difference to the plain ResNet of that round,
+    # so that slow drifts of a shared machine cancel
+    diffs = {
+        k: [1e3 * (t - t0) for t, t0 in zip(times[k], times['resnet'])]
+        for k in ('mmcv_gc', 'gc')
+    }
+    added = {k: statistics.median(v) for k, v in diffs.items()}
+    spread = {k: [min(v), max(v)] for k, v in diffs.items()}
     traffic = {
         k: block_traffic(m, tuple(x.shape), input_grad=False).total / 2**30
         for k, m in models.items()
@@ -154,6 +162,8 @@ def run(args: argparse.Namespace) -> Dict:
         traffic,
         'added_ms':
         added,
+        'added_ms_min_max':
+        spread,
         'added_pct': {
             k: 100 * v / ms['resnet']
             for k, v in added.items()
@@ -194,14 +204,16 @@ def main() -> None:
     }
     print(f'# {env}')
     res = run(args)
-    print(f'{"backbone":<12}{"ms":>10}{"added ms":>10}{"added %":>9}'
-          f'{"peak MB":>10}{"GiB":>8}')
+    print(f'{"backbone":<12}{"ms":>10}{"added ms":>10}{"(min-max)":>18}'
+          f'{"added %":>9}{"peak MB":>10}{"GiB":>8}')
     for k, v in res['ms'].items():
         added = res['added_ms'].get(k)
+        lo_hi = res['added_ms_min_max'].get(k)
         pct = res['added_pct'].get(k)
         peak = res['peak_mb'][k]
         print(f'{k:<12}{v:10.1f}'
               f'{"-" if added is None else f"{added:.1f}":>10}'
+              f'{"-" if lo_hi is None else "(%.1f-%.1f)" % tuple(lo_hi):>18}'
               f'{"-" if pct is None else f"{pct:.1f}":>9}'
               f'{"-" if peak is None else f"{peak:.0f}":>10}'
               f'{res["traffic_gib"][k]:8.2f}')
