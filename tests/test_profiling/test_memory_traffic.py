@@ -101,5 +101,4 @@ def test_input_without_grad_skips_the_input_gradient():
     without = block_traffic(ContextBlock(64), shape, input_grad=False)
     names = [op.name for op in without.ops]
     assert 'baddbmm' not in names  # dL/dx is never formed
-    assert without.total < with_grad.total - distinct_bytes(
-        torch.empty(shape))
+    assert without.total < with_grad.total - distinct_bytes(torch.empty(shape))
