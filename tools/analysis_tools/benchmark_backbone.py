@@ -24,9 +24,7 @@ Example::
 """
 import argparse
 import json
-import platform
 import statistics
-import time
 from typing import Dict, List, Optional
 
 import torch
@@ -35,7 +33,8 @@ from torch import nn
 
 from gcnet_plugin.models.backbones import PluginResNet
 from gcnet_plugin.models.layers import ContextBlock
-from gcnet_plugin.profiling import block_traffic
+from gcnet_plugin.profiling import (block_traffic, device_label,
+                                    interleaved_times)
 
 VARIANTS = {
     'resnet': None,
@@ -100,11 +99,6 @@ def step(model: nn.Module, x: torch.Tensor, amp: Optional[torch.dtype],
         p.grad = None
 
 
-def sync(device: str) -> None:
-    if device == 'cuda':
-        torch.cuda.synchronize()
-
-
 def run(args: argparse.Namespace) -> Dict:
     device = args.device
     amp = None
@@ -122,23 +116,20 @@ def run(args: argparse.Namespace) -> Dict:
     with torch.no_grad(), torch.autocast(
             device, dtype=amp or torch.float16, enabled=amp is not None):
         grads = [torch.randn_like(o) for o in models['resnet'](x)]
-    times: Dict[str, List[float]] = {k: [] for k in models}
+    steps = {
+        k: (lambda m=model: step(m, x, amp, grads))
+        for k, model in models.items()
+    }
+    times = interleaved_times(steps, device, args.warmup, args.repeats)
     peaks: Dict[str, Optional[float]] = {k: None for k in models}
-    order = list(models)
-    for r in range(args.warmup + args.repeats):
-        rot = r % len(order)
-        for k in order[rot:] + order[:rot]:
-            if device == 'cuda':
-                torch.cuda.reset_peak_memory_stats()
-                base = torch.cuda.memory_allocated()
-            sync(device)
-            t0 = time.perf_counter()
-            step(models[k], x, amp, grads)
-            sync(device)
-            if r >= args.warmup:
-                times[k].append(time.perf_counter() - t0)
-            if device == 'cuda':
-                peaks[k] = (torch.cuda.max_memory_allocated() - base) / 2**20
+    if device == 'cuda':
+        for k, fn in steps.items():
+            torch.cuda.synchronize()
+            base = torch.cuda.memory_allocated()
+            torch.cuda.reset_peak_memory_stats()
+            fn()
+            torch.cuda.synchronize()
+            peaks[k] = (torch.cuda.max_memory_allocated() - base) / 2**20
     ms = {k: 1e3 * statistics.median(v) for k, v in times.items()}
     # paired: each round's difference to the plain ResNet of that round,
     # so that slow drifts of a shared machine cancel
@@ -185,22 +176,14 @@ def main() -> None:
         3 if on_cuda else 1)
     torch.backends.cudnn.benchmark = True
     env = {
-        'torch':
-        torch.__version__,
-        'device': (torch.cuda.get_device_name() if on_cuda else
-                   f'{platform.processor() or platform.machine()} CPU, '
-                   f'{torch.get_num_threads()} threads'),
+        'torch': torch.__version__,
+        'device': device_label(args.device),
         'shape': [args.batch, 3] + list(args.shape),
-        'depth':
-        args.depth,
-        'amp':
-        args.amp,
-        'channels_last':
-        args.channels_last,
-        'repeats':
-        args.repeats,
-        'warmup':
-        args.warmup,
+        'depth': args.depth,
+        'amp': args.amp,
+        'channels_last': args.channels_last,
+        'repeats': args.repeats,
+        'warmup': args.warmup,
     }
     print(f'# {env}')
     res = run(args)

@@ -45,7 +45,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import statistics
 import time
 from typing import Callable, Dict, Iterator, List, Optional
@@ -58,7 +57,8 @@ from torch import Tensor, nn
 from gcnet_plugin.models.layers import (SE, ContextBlock, NonLocal,
                                         SimplifiedNonLocal)
 from gcnet_plugin.models.layers.non_local import MODES
-from gcnet_plugin.profiling import block_traffic, distinct_bytes
+from gcnet_plugin.profiling import (block_traffic, device_label,
+                                    distinct_bytes, interleaved_times)
 
 # Mask R-CNN R-50, 800x1333, batch 2: c3, c4, c5 outputs.
 LEVELS = {
@@ -266,11 +266,6 @@ def _mb(nbytes: Optional[int]) -> Optional[float]:
     return None if nbytes is None else nbytes / 2**20
 
 
-def sync(device: str) -> None:
-    if device == 'cuda':
-        torch.cuda.synchronize()
-
-
 def run_level(name: str, shape: tuple, args: argparse.Namespace,
               amp: Optional[torch.dtype], in_dtype: torch.dtype) -> Dict:
     device = args.device
@@ -281,17 +276,11 @@ def run_level(name: str, shape: tuple, args: argparse.Namespace,
     x = torch.randn(shape, device=device, dtype=in_dtype, generator=gen)
     x.requires_grad_()
     grad = torch.randn(shape, device=device, dtype=in_dtype, generator=gen)
-    times: Dict[str, List[float]] = {k: [] for k in blocks}
-    order = list(blocks)
-    for r in range(args.warmup + args.repeats):
-        rot = r % len(order)
-        for k in order[rot:] + order[:rot]:
-            sync(device)
-            t0 = time.perf_counter()
-            step(blocks[k], x, grad, amp)
-            sync(device)
-            if r >= args.warmup:
-                times[k].append(time.perf_counter() - t0)
+    times = interleaved_times(
+        {
+            k: (lambda b=block: step(b, x, grad, amp))
+            for k, block in blocks.items()
+        }, device, args.warmup, args.repeats)
     result = {'shape': list(shape), 'cases': {}}
     for k, block in blocks.items():
         result['cases'][k] = {
@@ -341,21 +330,13 @@ def main() -> None:
     torch.backends.cudnn.allow_tf32 = args.tf32
     torch.backends.cuda.matmul.allow_tf32 = args.tf32
     env = {
-        'torch':
-        torch.__version__,
-        'device': (torch.cuda.get_device_name() if on_cuda else
-                   f'{platform.processor() or platform.machine()} CPU, '
-                   f'{torch.get_num_threads()} threads'),
-        'amp':
-        str(amp) if amp else None,
-        'tf32':
-        args.tf32,
-        'repeats':
-        args.repeats,
-        'warmup':
-        args.warmup,
-        'map_size':
-        args.map_size,
+        'torch': torch.__version__,
+        'device': device_label(args.device),
+        'amp': str(amp) if amp else None,
+        'tf32': args.tf32,
+        'repeats': args.repeats,
+        'warmup': args.warmup,
+        'map_size': args.map_size,
     }
     print(f'# {env}')
     results = {'env': env, 'levels': {}}
