@@ -6,7 +6,10 @@ def test_rounds_rotate_and_skip_warmup():
     calls = []
     cases = {k: (lambda k=k: calls.append(k)) for k in 'abc'}
     times = interleaved_times(cases, 'cpu', warmup=1, repeats=3)
-    assert calls == list('abc' 'bca' 'cab' 'abc')
+    assert calls == list('abc'
+                         'bca'
+                         'cab'
+                         'abc')
     assert {k: len(v) for k, v in times.items()} == {'a': 3, 'b': 3, 'c': 3}
     assert all(t >= 0 for v in times.values() for t in v)
 
