@@ -70,6 +70,33 @@ def test_gc_block_moves_under_two_thirds_of_mmcvs_bytes(channels_last):
     assert ours.total < 0.65 * mmcv.total
 
 
+def test_se_block_reads_and_writes_the_map_nine_times():
+    """mean, x * s (read, write); backward g * s (read, write), the
+    per-channel dot of g and x (two reads) and g + dL/dmean / P (read,
+    write): no product map, no separate gradient sum."""
+    traffic = block_traffic(SE(C4[1]), C4)
+    assert traffic.total / MAP_BYTES < 9.1
+    assert 'sum' not in {op.name for op in traffic.large_ops(MAP_BYTES // 2)}
+
+
+@pytest.mark.parametrize('pooling', ['att', 'avg'])
+@pytest.mark.parametrize('fusion', [('channel_add', ), ('channel_mul', ),
+                                    ('channel_add', 'channel_mul')])
+@pytest.mark.parametrize('channels_last', [False, True])
+def test_every_variant_moves_fewer_bytes_than_mmcv(pooling, fusion,
+                                                   channels_last):
+    ours = block_traffic(
+        ContextBlock(C4[1], 1 / 16, pooling, fusion),
+        C4,
+        channels_last=channels_last)
+    mmcv = block_traffic(
+        MMCVContextBlock(C4[1], 1 / 16, pooling, fusion),
+        C4,
+        channels_last=channels_last)
+    # at least one map pass fewer
+    assert ours.total <= mmcv.total - MAP_BYTES
+
+
 def test_snl_block_has_the_gc_pooling_traffic():
     snl = block_traffic(SimplifiedNonLocal(C4[1]), C4)
     large = snl.large_ops(MAP_BYTES // 2)

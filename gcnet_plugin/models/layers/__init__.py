@@ -6,10 +6,13 @@ root MODELS registry, where our ``ContextBlock`` replaces mmcv's (so a
 config's ``type='ContextBlock'`` builds ours under any default scope).
 """
 from .attention_pool import AttentionPool
+from .average_pool import AveragePool
+from .channel_scale import ChannelScale
 from .context_block import ContextBlock, SimplifiedNonLocal
 from .non_local import NonLocal
 from .squeeze_excite import SE
 
 __all__ = [
-    'AttentionPool', 'ContextBlock', 'NonLocal', 'SE', 'SimplifiedNonLocal'
+    'AttentionPool', 'AveragePool', 'ChannelScale', 'ContextBlock',
+    'NonLocal', 'SE', 'SimplifiedNonLocal'
 ]

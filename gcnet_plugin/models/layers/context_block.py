@@ -22,6 +22,8 @@ from torch import Tensor, nn
 
 from .amp import autocast_dtype
 from .attention_pool import AttentionPool
+from .average_pool import AveragePool
+from .channel_scale import ChannelScale
 
 POOLING_TYPES = ('att', 'avg')
 FUSION_TYPES = ('channel_add', 'channel_mul')
@@ -104,10 +106,11 @@ class ContextBlock(nn.Module):
     Shape:
         x: [N, C, H, W] (NCHW or channels_last) -> [N, C, H, W]
 
-    When a gradient is needed, attention pooling runs through
-    :class:`AttentionPool` (one fused backward, see ``attention_pool.py``;
-    no double backward); without (inference, TorchScript, tracing) it runs
-    as plain ops.
+    When a gradient is needed, pooling and scale fusion run through
+    autograd functions whose backward reads the map once per term
+    (:class:`AttentionPool`, :class:`AveragePool`, :class:`ChannelScale`;
+    no double backward); without (inference, TorchScript, tracing) they
+    run as plain ops with the same results.
 
     Setting ``record_attention = True`` stores the fp32 attention
     ``alpha`` ([N, P], detached) in ``last_attention`` at each forward
@@ -180,20 +183,32 @@ class ContextBlock(nn.Module):
     @torch.jit.unused
     def _fused_pool(self,
                     x: Tensor) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
+        if self.conv_mask is None:  # 'avg'
+            out, context = AveragePool.apply(x)
+            return out, context, None
         return AttentionPool.apply(x, self.conv_mask.weight,
                                    self.conv_mask.bias, self._compute_dtype(x))
 
-    def _pool(self, x: Tensor) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
+    @torch.jit.unused
+    def _fused_scale(self, x: Tensor, scale: Tensor) -> Tensor:
+        return ChannelScale.apply(x, scale)
+
+    @torch.jit.unused
+    def _fused(self, x: Tensor) -> bool:
+        """Use the fused-backward functions: a gradient is needed, eager."""
+        needs_grad = torch.is_grad_enabled() and (x.requires_grad or any(
+            p.requires_grad for p in self.parameters()))
+        return needs_grad and not torch.jit.is_tracing()
+
+    def _pool(self, x: Tensor,
+              fused: bool) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
         """Context modeling: returns (x, context [N, C, 1, 1], alpha)."""
         n, c, h, w = x.shape
+        if fused:
+            return self._fused_pool(x)
         if self.conv_mask is None:  # 'avg'
             # [N, C, 1, 1]
             return x, x.mean(dim=(2, 3), keepdim=True), None
-        needs_grad = torch.is_grad_enabled() and (
-            x.requires_grad or self.conv_mask.weight.requires_grad)
-        if (needs_grad and not torch.jit.is_scripting()
-                and not torch.jit.is_tracing()):
-            return self._fused_pool(x)
         # Inference / export path, plain autograd ops.
         # [N, 1, C] @ [N, C, P] -> [N, 1, P] (W_k x + b; bmm reads x once)
         w_k = self.conv_mask.weight.view(1, 1, c).expand(n, 1, c)
@@ -212,14 +227,18 @@ class ContextBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Pool, transform and fuse; see the class docstring."""
-        out, context, attn = self._pool(x)
+        fused = False
+        if not torch.jit.is_scripting():
+            fused = self._fused(x)
+        out, context, attn = self._pool(x, fused)
         if self.record_attention and attn is not None:
             self.last_attention = attn.detach().float()
         else:
             self.last_attention = None
         if self.channel_mul_conv is not None:
             # [N, C, 1, 1], broadcast over H, W
-            out = out * torch.sigmoid(self.channel_mul_conv(context))
+            scale = torch.sigmoid(self.channel_mul_conv(context))
+            out = self._fused_scale(out, scale) if fused else out * scale
         if self.channel_add_conv is not None:
             # [N, C, 1, 1], broadcast over H, W
             out = out + self.channel_add_conv(context)
