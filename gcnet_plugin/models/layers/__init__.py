@@ -13,6 +13,6 @@ from .non_local import NonLocal
 from .squeeze_excite import SE
 
 __all__ = [
-    'AttentionPool', 'AveragePool', 'ChannelScale', 'ContextBlock',
-    'NonLocal', 'SE', 'SimplifiedNonLocal'
+    'AttentionPool', 'AveragePool', 'ChannelScale', 'ContextBlock', 'NonLocal',
+    'SE', 'SimplifiedNonLocal'
 ]
