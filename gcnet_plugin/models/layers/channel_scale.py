@@ -13,6 +13,12 @@ import torch
 from torch import Tensor
 from torch.autograd.function import FunctionCtx, once_differentiable
 
+# Below this many positions N * C dot products of length P are too short
+# for a batched GEMM to pay: on the 2-core CPU, at [2, 2048, 1050] the
+# bmm took 2.55 ms and the product map + sum 0.71 ms; at [2, 1024, 4200]
+# 5.0 vs 14.0 ms, at [2, 512, 16800] 9.9 vs 25.5 ms.
+MIN_BMM_POSITIONS = 2048
+
 
 def channel_dot(g: Tensor, x: Tensor) -> Tensor:
     """sum over H, W of ``g * x``, per sample and channel.
@@ -21,11 +27,12 @@ def channel_dot(g: Tensor, x: Tensor) -> Tensor:
         g, x: [N, C, H, W] -> [N, C, 1, 1]
     """
     n, c, h, w = x.shape
-    if g.dtype == x.dtype and g.is_contiguous() and x.is_contiguous():
+    if (h * w >= MIN_BMM_POSITIONS and g.dtype == x.dtype
+            and g.is_contiguous() and x.is_contiguous()):
         # [N * C, 1, P] @ [N * C, P, 1] -> [N * C, 1, 1]: reads each once
         dot = torch.bmm(g.view(n * c, 1, h * w), x.view(n * c, h * w, 1))
         return dot.view(n, c, 1, 1)
-    # channels_last or mixed dtypes: the product map, then its sum
+    # short rows, channels_last or mixed dtypes: product map, then its sum
     return (g * x).sum(dim=(2, 3), keepdim=True)
 
 

@@ -4,7 +4,9 @@ import pytest
 import torch
 
 from gcnet_plugin.models.layers.average_pool import AveragePool
-from gcnet_plugin.models.layers.channel_scale import ChannelScale, channel_dot
+from gcnet_plugin.models.layers.channel_scale import (MIN_BMM_POSITIONS,
+                                                      ChannelScale,
+                                                      channel_dot)
 
 LAYOUTS = [torch.contiguous_format, torch.channels_last]
 
@@ -31,11 +33,13 @@ def test_average_pool_with_only_one_output_used():
 
 
 @pytest.mark.parametrize('layout', LAYOUTS)
-def test_channel_scale_gradcheck(layout):
-    x = torch.randn(2, 3, 4, 5, dtype=torch.double)
+@pytest.mark.parametrize('hw', [(4, 5), (MIN_BMM_POSITIONS // 32, 32)])
+def test_channel_scale_gradcheck(layout, hw):
+    """Both dL/ds paths: the product map (short rows) and the bmm."""
+    x = torch.randn(2, 3, *hw, dtype=torch.double)
     x = x.to(memory_format=layout).requires_grad_()
     s = torch.randn(2, 3, 1, 1, dtype=torch.double, requires_grad=True)
-    assert torch.autograd.gradcheck(ChannelScale.apply, (x, s))
+    assert torch.autograd.gradcheck(ChannelScale.apply, (x, s), fast_mode=True)
 
 
 def test_channel_scale_keeps_layout_and_skips_unneeded_grads():
@@ -66,10 +70,38 @@ def test_channel_scale_dtypes_follow_multiplication(dtypes):
 
 
 def test_channel_dot_paths_agree():
-    g = torch.randn(2, 8, 6, 7)
-    x = torch.randn(2, 8, 6, 7)
+    g = torch.randn(2, 8, 48, 48)  # P = 2304: the bmm path
+    x = torch.randn(2, 8, 48, 48)
     plain = (g * x).sum(dim=(2, 3), keepdim=True)
-    torch.testing.assert_close(channel_dot(g, x), plain)  # bmm path
+    torch.testing.assert_close(channel_dot(g, x), plain, rtol=1e-5, atol=1e-4)
+    g, x = g[:, :, :8, :8].contiguous(), x[:, :, :8, :8].contiguous()
+    torch.testing.assert_close(  # P = 64: the product-map path
+        channel_dot(g, x), (g * x).sum(dim=(2, 3), keepdim=True))
     cl = torch.channels_last
     torch.testing.assert_close(
-        channel_dot(g.to(memory_format=cl), x.to(memory_format=cl)), plain)
+        channel_dot(g.to(memory_format=cl), x.to(memory_format=cl)),
+        (g * x).sum(dim=(2, 3), keepdim=True))
+
+
+def test_avg_scale_matches_mmcv_on_a_long_map():
+    """The bmm path inside the block: avg + scale (SE's pooling and
+    fusion, with mmcv's LayerNorm) equals mmcv's."""
+    from mmcv.cnn import ContextBlock as MMCVContextBlock
+
+    from gcnet_plugin.models.layers import ContextBlock
+    ref = MMCVContextBlock(32, 1 / 8, 'avg', ('channel_mul', ))
+    with torch.no_grad():
+        for p in ref.parameters():
+            p.normal_(std=0.3)
+    ours = ContextBlock(32, 1 / 8, 'avg', ('channel_mul', ))
+    ours.load_state_dict(ref.state_dict())
+    x = torch.randn(2, 32, MIN_BMM_POSITIONS // 32, 32)
+    grad = torch.randn_like(x)
+    results = []
+    for block in (ref, ours):
+        xi = x.clone().requires_grad_()
+        out = block(xi)
+        out.backward(grad)
+        results.append([out, xi.grad] + [p.grad for p in block.parameters()])
+    for a, b in zip(*results):
+        torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-4)
