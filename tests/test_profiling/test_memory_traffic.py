@@ -129,3 +129,16 @@ def test_input_without_grad_skips_the_input_gradient():
     names = [op.name for op in without.ops]
     assert 'baddbmm' not in names  # dL/dx is never formed
     assert without.total < with_grad.total - distinct_bytes(torch.empty(shape))
+
+
+def test_frozen_block_skips_the_weight_gradient():
+    """A frozen W_k: dL/dW_k's read of the map is not made."""
+    shape = (2, 64, 32, 32)
+    map_bytes = distinct_bytes(torch.empty(shape))
+    block = ContextBlock(64)
+    full = block_traffic(block, shape)
+    block.conv_mask.requires_grad_(False)
+    frozen = block_traffic(block, shape)
+    assert full.total - frozen.total >= map_bytes
+    assert len(frozen.large_ops(map_bytes // 2)) == len(
+        full.large_ops(map_bytes // 2)) - 1
