@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import FunctionCtx, once_differentiable
 
-from .amp import no_autocast
+from .amp import accumulation_dtype, no_autocast
 
 
 def _is_channels_last(x: Tensor) -> bool:
@@ -58,7 +58,7 @@ class AttentionPool(torch.autograd.Function):
     def forward(ctx: FunctionCtx, x: Tensor, weight: Tensor, bias: Tensor,
                 dtype: torch.dtype) -> Tuple[Tensor, Tensor, Tensor]:
         n, c, h, w = x.shape
-        acc = torch.float64 if dtype == torch.float64 else torch.float32
+        acc = accumulation_dtype(dtype)
         with no_autocast(x.device.type):
             x_c = x if x.dtype == dtype else x.to(dtype)
             # [N, C, P]; a view for NCHW and for channels_last

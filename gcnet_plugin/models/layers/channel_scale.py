@@ -14,9 +14,9 @@ from torch import Tensor
 from torch.autograd.function import FunctionCtx, once_differentiable
 
 # Below this many positions N * C dot products of length P are too short
-# for a batched GEMM to pay: on the 2-core CPU, at [2, 2048, 1050] the
-# bmm took 2.55 ms and the product map + sum 0.71 ms; at [2, 1024, 4200]
-# 5.0 vs 14.0 ms, at [2, 512, 16800] 9.9 vs 25.5 ms.
+# for a batched GEMM to pay: the product map and its sum is faster there
+# (c5 of an 800 px image is below, c3 and c4 are above; measured in
+# docs/benchmarks.md).
 MIN_BMM_POSITIONS = 2048
 
 

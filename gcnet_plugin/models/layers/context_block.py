@@ -10,8 +10,7 @@ MMDetection's GCNet checkpoints load unchanged) and timm
 Shape shorthand: N batch, C channels, H x W map, P = H * W positions,
 R = int(C * ratio) bottleneck channels.
 """
-import math
-from typing import Optional, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 import torch
 from mmcv.cnn import build_activation_layer
@@ -20,7 +19,8 @@ from mmengine.model import constant_init, kaiming_init
 from mmengine.registry import MODELS as ROOT_MODELS
 from torch import Tensor, nn
 
-from .amp import autocast_dtype
+from .amp import accumulation_dtype, autocast_dtype
+from .arg_checks import check_choice, check_in_channels, reduced_channels
 from .attention_pool import AttentionPool
 from .average_pool import AveragePool
 from .channel_scale import ChannelScale
@@ -31,23 +31,14 @@ NORM_TYPES = ('LN', )
 
 
 def _check_args(in_channels: int, ratio: Optional[float], pooling_type: str,
-                fusion_types: Sequence[str], norm_cfg: Optional[dict]) -> None:
-    """Raise ``ValueError`` naming the first bad argument."""
-    if not isinstance(in_channels, int) or in_channels < 1:
-        raise ValueError(f'in_channels must be a positive int, got '
-                         f'{in_channels!r}')
-    if ratio is not None:
-        if not (isinstance(ratio, (int, float)) and ratio > 0
-                and math.isfinite(ratio)):
-            raise ValueError(f'ratio must be None or a number > 0, got '
-                             f'{ratio!r}')
-        if int(in_channels * ratio) < 1:
-            raise ValueError(
-                f'ratio={ratio!r} gives int({in_channels} * {ratio!r}) = 0 '
-                'hidden channels; use a larger ratio or ratio=None')
-    if pooling_type not in POOLING_TYPES:
-        raise ValueError(f'pooling_type must be one of {POOLING_TYPES}, got '
-                         f'{pooling_type!r}')
+                fusion_types: Sequence[str], norm_cfg: Optional[dict]) -> int:
+    """Raise ``ValueError`` naming the first bad argument; return R."""
+    if ratio is None:
+        check_in_channels(in_channels)
+        planes = in_channels
+    else:
+        planes = reduced_channels(in_channels, ratio, 'bottleneck')
+    check_choice('pooling_type', pooling_type, POOLING_TYPES)
     if not isinstance(fusion_types, (list, tuple)):
         raise ValueError('fusion_types must be a list or tuple of '
                          f'{FUSION_TYPES}, got {fusion_types!r}')
@@ -55,14 +46,12 @@ def _check_args(in_channels: int, ratio: Optional[float], pooling_type: str,
         raise ValueError(f'fusion_types is empty ({fusion_types!r}); give at '
                          f'least one of {FUSION_TYPES}')
     for fusion in fusion_types:
-        if fusion not in FUSION_TYPES:
-            raise ValueError(f'unknown fusion type {fusion!r} in fusion_types'
-                             f'={fusion_types!r}; expected {FUSION_TYPES}')
+        check_choice('each of fusion_types', fusion, FUSION_TYPES)
     if len(set(fusion_types)) != len(fusion_types):
         raise ValueError(f'fusion_types has duplicates: {fusion_types!r}')
-    if norm_cfg is not None and norm_cfg.get('type') not in NORM_TYPES:
-        raise ValueError(f'unknown norm type {norm_cfg.get("type")!r} in '
-                         f'norm_cfg={norm_cfg!r}; supported: {NORM_TYPES}')
+    if norm_cfg is not None:
+        check_choice("norm_cfg['type']", norm_cfg.get('type'), NORM_TYPES)
+    return planes
 
 
 @ROOT_MODELS.register_module(force=True)  # replaces mmcv's ContextBlock
@@ -130,11 +119,10 @@ class ContextBlock(nn.Module):
         act_cfg: Optional[dict] = dict(type='ReLU')
     ) -> None:
         super().__init__()
-        _check_args(in_channels, ratio, pooling_type, fusion_types, norm_cfg)
+        self.planes = _check_args(in_channels, ratio, pooling_type,
+                                  fusion_types, norm_cfg)
         self.in_channels = in_channels
         self.ratio = ratio
-        self.planes = in_channels if ratio is None else int(in_channels *
-                                                            ratio)
         self.pooling_type = pooling_type
         self.fusion_types = tuple(fusion_types)
         self.norm_cfg = norm_cfg
@@ -217,7 +205,7 @@ class ContextBlock(nn.Module):
         if bias is not None:
             logits = logits + bias.to(logits.dtype)
         # [N, 1, P], softmax in fp32 under autocast (fp64 for fp64)
-        acc = torch.float64 if x.dtype == torch.float64 else torch.float32
+        acc = accumulation_dtype(x.dtype)
         attn = torch.softmax(logits.to(acc), dim=-1)
         # [N, C, P] @ [N, P, 1] -> [N, C, 1]
         context = torch.matmul(
@@ -257,20 +245,20 @@ class SimplifiedNonLocal(ContextBlock):
     z_i = x_i + W_v sum_j softmax(W_k x)_j x_j, with one C -> C conv W_v
     (zero-initialised, so the block starts as the identity), attention
     pooling and add fusion. Table 2 (a) "+1 SNL", Table 2 (d) "w/o ratio".
-    Arguments and shapes as :class:`ContextBlock`, other defaults.
+
+    Args:
+        in_channels (int): C, channels of the input map.
+        **kwargs: Any other argument of :class:`ContextBlock`; the
+            defaults are ``PRESET``: ``ratio=None``, ``norm_cfg=None``,
+            ``act_cfg=None`` (and ContextBlock's ``'att'``,
+            ``('channel_add',)``).
 
     Shape:
         x: [N, C, H, W] -> [N, C, H, W]
     """
 
     _abbr_ = 'snl_block'
+    PRESET = dict(ratio=None, norm_cfg=None, act_cfg=None)
 
-    def __init__(self,
-                 in_channels: int,
-                 ratio: Optional[float] = None,
-                 pooling_type: str = 'att',
-                 fusion_types: Sequence[str] = ('channel_add', ),
-                 norm_cfg: Optional[dict] = None,
-                 act_cfg: Optional[dict] = None) -> None:
-        super().__init__(in_channels, ratio, pooling_type, fusion_types,
-                         norm_cfg, act_cfg)
+    def __init__(self, in_channels: int, **kwargs: Any) -> None:
+        super().__init__(in_channels, **{**self.PRESET, **kwargs})

@@ -17,7 +17,6 @@ Otherwise (and whenever ``record_attention``) the [N, P, P] attention is
 explicit: softmax and concat in fp32, embedded-Gaussian logits in the
 autocast dtype, Gaussian and dot-product logits in fp32.
 """
-import math
 from typing import Optional
 
 import torch
@@ -27,13 +26,14 @@ from mmengine.model import constant_init, kaiming_init, normal_init
 from mmengine.registry import MODELS as ROOT_MODELS
 from torch import Tensor, nn
 
-from .amp import no_autocast
+from .amp import accumulation_dtype, no_autocast
+from .arg_checks import check_choice, reduced_channels
 
 MODES = ('gaussian', 'embedded_gaussian', 'dot_product', 'concat')
 # Largest head dim of the flash / memory-efficient SDPA kernels. Above it
-# PyTorch falls back to its math kernel, which was slower than an explicit
-# softmax(QK^T) V (H200, c4, E = 512, fp16 forward + backward: 6.3 ms via
-# SDPA vs 2.2 ms for mmcv's NonLocal2d), so the explicit path is used.
+# PyTorch falls back to its math kernel, which is slower than an explicit
+# softmax(QK^T) V (measured in docs/benchmarks.md), so the explicit path
+# is used.
 SDPA_MAX_DIM = 256
 
 
@@ -77,20 +77,10 @@ class NonLocal(nn.Module):
                  mode: str = 'embedded_gaussian',
                  use_scale: bool = True) -> None:
         super().__init__()
-        if not isinstance(in_channels, int) or in_channels < 1:
-            raise ValueError(f'in_channels must be a positive int, got '
-                             f'{in_channels!r}')
-        if not (isinstance(ratio, (int, float)) and ratio > 0
-                and math.isfinite(ratio)):
-            raise ValueError(f'ratio must be a number > 0, got {ratio!r}')
-        if int(in_channels * ratio) < 1:
-            raise ValueError(f'ratio={ratio!r} gives int({in_channels} * '
-                             f'{ratio!r}) = 0 embedding channels')
-        if mode not in MODES:
-            raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+        self.inter_channels = reduced_channels(in_channels, ratio, 'embedding')
+        check_choice('mode', mode, MODES)
         self.in_channels = in_channels
         self.ratio = ratio
-        self.inter_channels = int(in_channels * ratio)
         self.mode = mode
         self.use_scale = use_scale
         r = self.inter_channels
@@ -125,7 +115,7 @@ class NonLocal(nn.Module):
             query: [N, P, E], key: [N, P, E] -> [N, P, P]
         """
         p = query.shape[1]
-        acc = torch.float64 if query.dtype == torch.float64 else torch.float32
+        acc = accumulation_dtype(query.dtype)
         if self.mode == 'embedded_gaussian':
             # In the autocast dtype under AMP, scaled before the product so
             # that the logits stay in range; softmax in fp32.
@@ -177,7 +167,7 @@ class NonLocal(nn.Module):
             y = torch.matmul(attn.to(value.dtype), value)
         elif self.mode == 'dot_product':
             self.last_attention = None
-            acc = torch.float64 if x.dtype == torch.float64 else torch.float32
+            acc = accumulation_dtype(x.dtype)
             with no_autocast(x.device.type):
                 # [N, R, P] @ [N, P, R] -> [N, R, R], fp32
                 kv = torch.matmul(key.to(acc).transpose(1, 2), value.to(acc))

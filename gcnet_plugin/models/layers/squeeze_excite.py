@@ -7,7 +7,7 @@ GCNet (https://arxiv.org/abs/1904.11492, section 4.2, Fig. 4(c), Table 2
 :class:`~gcnet_plugin.models.layers.context_block.ContextBlock` with other
 defaults, not a copy.
 """
-from typing import Optional, Sequence
+from typing import Any
 
 from mmdet.registry import MODELS
 from mmengine.registry import MODELS as ROOT_MODELS
@@ -28,25 +28,21 @@ class SE(ContextBlock):
 
     Args:
         in_channels (int): C, channels of the input map.
-        ratio (float): Bottleneck ratio. Default: 1/16.
-        pooling_type, fusion_types, norm_cfg, act_cfg: As
-            :class:`ContextBlock`; defaults ``'avg'``,
-            ``('channel_mul',)``, ``None``, ``dict(type='ReLU')``.
+        **kwargs: Any other argument of :class:`ContextBlock`; the
+            defaults are ``PRESET``: ``ratio=1/16``, ``pooling_type='avg'``,
+            ``fusion_types=('channel_mul',)``, ``norm_cfg=None`` (and
+            ContextBlock's ``act_cfg=dict(type='ReLU')``).
 
     Shape:
         x: [N, C, H, W] -> [N, C, H, W]
     """
 
     _abbr_ = 'se_block'
+    PRESET = dict(
+        ratio=1 / 16,
+        pooling_type='avg',
+        fusion_types=('channel_mul', ),
+        norm_cfg=None)
 
-    def __init__(
-        self,
-        in_channels: int,
-        ratio: Optional[float] = 1 / 16,
-        pooling_type: str = 'avg',
-        fusion_types: Sequence[str] = ('channel_mul', ),
-        norm_cfg: Optional[dict] = None,
-        act_cfg: Optional[dict] = dict(type='ReLU')
-    ) -> None:
-        super().__init__(in_channels, ratio, pooling_type, fusion_types,
-                         norm_cfg, act_cfg)
+    def __init__(self, in_channels: int, **kwargs: Any) -> None:
+        super().__init__(in_channels, **{**self.PRESET, **kwargs})
