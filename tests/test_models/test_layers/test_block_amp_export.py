@@ -5,6 +5,7 @@ import torch
 from gcnet_plugin.models.layers import (SE, ContextBlock, NonLocal,
                                         SimplifiedNonLocal)
 from gcnet_plugin.models.layers.non_local import MODES
+from gcnet_plugin.models.random_weights import randomize_weights_
 
 
 def _autocast_runs(dtype: torch.dtype) -> bool:
@@ -114,9 +115,7 @@ def test_nl_large_logits_under_autocast(amp, mode, record):
 @pytest.mark.parametrize('cls', [ContextBlock, SimplifiedNonLocal, SE])
 def test_torchscript_and_trace(cls):
     torch.manual_seed(0)
-    block = cls(16).eval()
-    for p in block.parameters():
-        p.data.normal_(std=0.3)
+    block = randomize_weights_(cls(16).eval())
     x = torch.randn(2, 16, 5, 6)
     scripted = torch.jit.script(block)
     with torch.no_grad():
@@ -129,9 +128,7 @@ def test_torchscript_and_trace(cls):
 
 def test_nonlocal_trace():
     torch.manual_seed(0)
-    block = NonLocal(16).eval()
-    for p in block.parameters():
-        p.data.normal_(std=0.3)
+    block = randomize_weights_(NonLocal(16).eval())
     with torch.no_grad():
         traced = torch.jit.trace(block, torch.randn(2, 16, 5, 6))
         y = torch.randn(2, 16, 5, 6)
@@ -149,9 +146,7 @@ def test_onnx_export(tmp_path):
 @pytest.mark.slow
 def test_torch_compile_forward_backward():
     torch.manual_seed(0)
-    block = ContextBlock(16, ratio=1 / 4)
-    for p in block.parameters():
-        p.data.normal_(std=0.3)
+    block = randomize_weights_(ContextBlock(16, ratio=1 / 4))
     compiled = torch.compile(block)
     x = torch.randn(2, 16, 5, 6)
     x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()

@@ -8,15 +8,7 @@ from mmcv.cnn import build_plugin_layer
 from mmdet.models.backbones import ResNet
 
 from gcnet_plugin.models.layers import AttentionPool, ContextBlock
-
-
-def randomize_(module: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
-    """Non-zero weights everywhere (the init zeroes the last convs)."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen, dtype=p.dtype) * 0.3)
-    return module
+from gcnet_plugin.models.random_weights import randomize_weights_
 
 
 def reference_gc(block: ContextBlock, x: torch.Tensor) -> torch.Tensor:
@@ -85,7 +77,7 @@ VARIANTS = {
 
 @pytest.mark.parametrize('name', list(VARIANTS))
 def test_matches_equation(name):
-    block = randomize_(ContextBlock(32, **VARIANTS[name])).double()
+    block = randomize_weights_(ContextBlock(32, **VARIANTS[name])).double()
     x = torch.randn(2, 32, 3, 5, dtype=torch.double)
     expected = reference_gc(block, x)
     with torch.no_grad():  # plain path
@@ -111,7 +103,7 @@ def test_transform_shapes_per_variant():
 @pytest.mark.parametrize('pooling', ['att', 'avg'])
 @pytest.mark.parametrize('channels_last', [False, True])
 def test_same_as_mmcv(fusion, pooling, channels_last):
-    ref = randomize_(MMCVContextBlock(32, 1 / 8, pooling, fusion))
+    ref = randomize_weights_(MMCVContextBlock(32, 1 / 8, pooling, fusion))
     ours = ContextBlock(32, 1 / 8, pooling, fusion)
     ref_sd, our_sd = ref.state_dict(), ours.state_dict()
     assert list(our_sd) == list(ref_sd)
@@ -161,7 +153,7 @@ def test_fused_backward_computes_only_the_gradients_needed():
     """Frozen W_k or an input without grad: the other gradients are those
     of the full backward (that dL/dx is then not formed at all is checked
     in tests/test_profiling)."""
-    block = randomize_(ContextBlock(32))
+    block = randomize_weights_(ContextBlock(32))
     x = torch.randn(2, 32, 5, 6)
     grad = torch.randn(2, 32, 5, 6)
 
@@ -248,7 +240,7 @@ def test_gradient_checkpointing_in_backbone():
     plain = tiny_resnet('ContextBlock')
     for m in plain.modules():
         if isinstance(m, ContextBlock):
-            randomize_(m)
+            randomize_weights_(m)
     cp = tiny_resnet('ContextBlock', with_cp=True)
     cp.load_state_dict(plain.state_dict())
     x = torch.randn(2, 3, 64, 64)
@@ -271,7 +263,7 @@ def test_plugin_name_is_abbr():
 @pytest.mark.parametrize('shape', [(1, 16, 7, 3), (3, 16, 1, 1),
                                    (1, 16, 2, 9)])
 def test_odd_shapes_and_channels_last(shape):
-    block = randomize_(ContextBlock(16, ratio=1 / 4))
+    block = randomize_weights_(ContextBlock(16, ratio=1 / 4))
     x = torch.randn(shape)
     out = block(x)
     assert out.shape == shape
@@ -283,7 +275,7 @@ def test_odd_shapes_and_channels_last(shape):
 
 
 def test_record_attention():
-    block = randomize_(ContextBlock(16, ratio=1 / 4))
+    block = randomize_weights_(ContextBlock(16, ratio=1 / 4))
     x = torch.randn(2, 16, 3, 5)
     block(x)
     assert block.last_attention is None

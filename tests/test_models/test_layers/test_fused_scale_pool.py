@@ -7,6 +7,7 @@ from gcnet_plugin.models.layers.average_pool import AveragePool
 from gcnet_plugin.models.layers.channel_scale import (MIN_BMM_POSITIONS,
                                                       ChannelScale,
                                                       channel_dot)
+from gcnet_plugin.models.random_weights import randomize_weights_
 
 LAYOUTS = [torch.contiguous_format, torch.channels_last]
 
@@ -89,10 +90,8 @@ def test_avg_scale_matches_mmcv_on_a_long_map():
     from mmcv.cnn import ContextBlock as MMCVContextBlock
 
     from gcnet_plugin.models.layers import ContextBlock
-    ref = MMCVContextBlock(32, 1 / 8, 'avg', ('channel_mul', ))
-    with torch.no_grad():
-        for p in ref.parameters():
-            p.normal_(std=0.3)
+    ref = randomize_weights_(
+        MMCVContextBlock(32, 1 / 8, 'avg', ('channel_mul', )))
     ours = ContextBlock(32, 1 / 8, 'avg', ('channel_mul', ))
     ours.load_state_dict(ref.state_dict())
     x = torch.randn(2, 32, MIN_BMM_POSITIONS // 32, 32)

@@ -6,14 +6,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from gcnet_plugin.models.layers import NonLocal, non_local
 from gcnet_plugin.models.layers.non_local import MODES
-
-
-def randomize_(module: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen, dtype=p.dtype) * 0.3)
-    return module
+from gcnet_plugin.models.random_weights import randomize_weights_
 
 
 def reference_nl(block: NonLocal, x: torch.Tensor) -> tuple:
@@ -65,7 +58,8 @@ CASES = [(m, True) for m in MODES] + [('embedded_gaussian', False)]
 
 @pytest.mark.parametrize('mode, use_scale', CASES)
 def test_matches_equation(mode, use_scale):
-    block = randomize_(NonLocal(8, mode=mode, use_scale=use_scale)).double()
+    block = randomize_weights_(NonLocal(8, mode=mode,
+                                        use_scale=use_scale)).double()
     x = torch.randn(2, 8, 3, 4, dtype=torch.double) * 0.5
     z_ref, w_ref = reference_nl(block, x)
     torch.testing.assert_close(block(x), z_ref, rtol=1e-9, atol=1e-9)
@@ -101,7 +95,7 @@ def test_identity_at_init_and_grads_after_one_step(mode):
 
 @pytest.mark.parametrize('mode', MODES)
 def test_shapes_channels_last_and_recording(mode):
-    block = randomize_(NonLocal(8, mode=mode))
+    block = randomize_weights_(NonLocal(8, mode=mode))
     for shape in [(1, 8, 5, 3), (2, 8, 1, 7)]:
         x = torch.randn(shape)
         out = block(x)
@@ -121,7 +115,7 @@ def test_shapes_channels_last_and_recording(mode):
 @pytest.mark.parametrize('mode', ['gaussian', 'embedded_gaussian'])
 def test_explicit_path_for_wide_embeddings(mode, monkeypatch):
     """Above SDPA_MAX_DIM the explicit path runs; same numbers."""
-    block = randomize_(NonLocal(8, mode=mode)).double()
+    block = randomize_weights_(NonLocal(8, mode=mode)).double()
     x = torch.randn(2, 8, 3, 4, dtype=torch.double, requires_grad=True)
     fused = block(x)
     monkeypatch.setattr(non_local, 'SDPA_MAX_DIM', 2)
@@ -151,7 +145,7 @@ def test_concat_keeps_only_pp_scalars():
     n, c, h, w = 2, 16, 6, 6
     p, r = h * w, 8
     x = torch.randn(n, c, h, w, requires_grad=True)
-    ours = randomize_(NonLocal(c, mode='concat'))
+    ours = randomize_weights_(NonLocal(c, mode='concat'))
     with MaxNumel() as mode:
         ours(x).sum().backward()
     assert mode.max_numel <= max(n * p * p, n * c * p)
@@ -167,7 +161,7 @@ def test_concat_keeps_only_pp_scalars():
     'mode', ['gaussian', 'embedded_gaussian', 'dot_product', 'concat'])
 def test_same_as_mmcv_nonlocal2d(mode):
     """Same numbers as mmcv's NonLocal2d with the weights carried over."""
-    ref = randomize_(
+    ref = randomize_weights_(
         MMCVNonLocal2d(8, mode='concatenation' if mode == 'concat' else mode))
     ours = NonLocal(8, mode=mode)
     sd = {k.replace('.conv.', '.'): v for k, v in ref.state_dict().items()}

@@ -2,6 +2,7 @@
 import torch
 
 from gcnet_plugin.models.layers import SE, ContextBlock, SimplifiedNonLocal
+from gcnet_plugin.models.random_weights import randomize_weights_
 
 
 def test_se_is_avg_pool_bottleneck_sigmoid_scale():
@@ -14,8 +15,7 @@ def test_se_is_avg_pool_bottleneck_sigmoid_scale():
     ]
     x = torch.randn(2, 32, 4, 6)
     torch.testing.assert_close(se(x), x * 0.5, rtol=0, atol=0)  # at init
-    for p in se.parameters():
-        p.data.normal_()
+    randomize_weights_(se, std=1.0)
     conv1, conv2 = se.channel_mul_conv[0], se.channel_mul_conv[3]
     w1, b1 = conv1.weight[:, :, 0, 0], conv1.bias
     w2, b2 = conv2.weight[:, :, 0, 0], conv2.bias
@@ -32,8 +32,7 @@ def test_snl_is_one_conv_att_add():
     assert len(snl.channel_add_conv) == 1 and snl.channel_mul_conv is None
     x = torch.randn(1, 16, 5, 4)
     torch.testing.assert_close(snl(x), x, rtol=0, atol=0)
-    for p in snl.parameters():
-        p.data.normal_()
+    randomize_weights_(snl, std=1.0)
     # eq. (3): z_i = x_i + W_v sum_j softmax(W_k x)_j x_j
     alpha = snl.conv_mask(x).flatten(1).softmax(-1)  # [N, P]
     context = torch.einsum('np,ncp->nc', alpha, x.flatten(2))
