@@ -25,11 +25,14 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch.utils.checkpoint as cp
 from mmcv.cnn.bricks.plugin import infer_abbr
+from mmdet import __version__ as mmdet_version
 from mmdet.models.backbones.resnet import Bottleneck, ResNet
 from mmdet.models.backbones.resnext import Bottleneck as XBottleneck
 from mmdet.models.backbones.resnext import ResNeXt
 from mmdet.registry import MODELS
 from torch import Tensor, nn
+
+from ..layers.arg_checks import check_choice
 
 POSITIONS = ('after_conv1', 'after_conv2', 'after_conv3', 'after_add')
 
@@ -60,7 +63,14 @@ class AfterAddMixin:
     """Bottleneck mixin: ``after_add`` plugins and mmdet-registry plugins.
 
     ``after_add`` plugins take ``planes * expansion`` channels and act on
-    ``out + identity`` before the final ReLU (also under ``with_cp``).
+    ``out + identity`` before the final ReLU (also under ``with_cp``); the
+    mixin's ``forward`` replaces the Bottleneck's to run them.
+
+    It also takes over plugin building for every position: mmdet's
+    ``Bottleneck.__init__`` builds its ``after_conv1/2/3`` plugins through
+    ``self.make_block_plugins``, which this mixin overrides, so those are
+    built by :func:`build_block_plugin` (mmdet's MODELS, whatever the
+    default scope) and not by mmcv's ``build_plugin_layer``.
     """
 
     def __init__(self,
@@ -129,9 +139,14 @@ _PLUGIN_BLOCKS = {Bottleneck: PluginBottleneck, XBottleneck: PluginXBottleneck}
 class BlockFactory:
     """Stands in for the block class in mmdet's ``ResLayer``.
 
-    ``ResLayer`` reads ``block.expansion`` and calls ``block(**kwargs)``
-    once per residual block, in order; the factory counts the calls and
-    hands each block only the plugins whose ``block_indices`` select it.
+    It relies on how mmdet's ``ResLayer`` uses its ``block`` argument: it
+    reads ``block.expansion`` and calls ``block(**kwargs)`` once per
+    residual block, in the order of the blocks in the stage. The factory
+    counts the calls, takes the i-th call to build block i and hands it
+    only the plugins whose ``block_indices`` select i. :meth:`check_layer`
+    verifies this assumption on every stage built, so a ``ResLayer`` that
+    calls the factory differently fails loudly instead of placing the
+    blocks on the wrong residual blocks.
 
     Args:
         block (type): The residual block class to build.
@@ -143,6 +158,7 @@ class BlockFactory:
         self.expansion = block.expansion
         self.num_blocks = num_blocks
         self.index = 0
+        self.built: List[nn.Module] = []
 
     def __call__(self,
                  plugins: Optional[List[Dict]] = None,
@@ -156,7 +172,27 @@ class BlockFactory:
             for k, v in p.items() if k != 'block_indices'
         } for p in selected]
         self.index += 1
-        return self.block(plugins=selected or None, **kwargs)
+        block = self.block(plugins=selected or None, **kwargs)
+        self.built.append(block)
+        return block
+
+    def check_layer(self, layer: nn.Module) -> None:
+        """Raise ``RuntimeError`` unless ``layer`` holds, in order, exactly
+        the ``num_blocks`` blocks of this factory's calls."""
+        built, self.built = self.built, []  # no references kept
+        children = list(layer.children())
+        in_order = len(children) == len(built) and all(
+            a is b for a, b in zip(children, built))
+        if len(built) != self.num_blocks or not in_order:
+            raise RuntimeError(
+                f'mmdet {mmdet_version}\'s ResLayer called BlockFactory '
+                f'{len(built)} times for a stage of {self.num_blocks} blocks '
+                f'and kept {len(children)} modules'
+                f'{"" if in_order else ", not the blocks in call order"}. '
+                'BlockFactory (gcnet_plugin.models.backbones.plugin_resnet) '
+                'relies on ResLayer calling it once per block, in order, as '
+                'mmdet 3.3.0 does; block_indices would select the wrong '
+                'blocks.')
 
     def resolve(self, indices: Optional[Sequence[int]]) -> Sequence[int]:
         """Map python indices (negative allowed) to block positions."""
@@ -179,20 +215,21 @@ class PluginResLayerMixin:
                  plugins: Optional[List[Dict]] = None,
                  **kwargs) -> None:
         for p in plugins or []:
-            if p.get('position') not in POSITIONS:
-                raise ValueError(f'plugin position {p.get("position")!r} '
-                                 f'is not one of {POSITIONS}')
+            check_choice('plugin position', p.get('position'), POSITIONS)
         super().__init__(*args, plugins=plugins, **kwargs)
 
     def make_res_layer(self, **kwargs) -> nn.Module:
         """mmdet's ``make_res_layer`` with a plugin-aware block factory."""
         block = kwargs['block']
-        if block in _PLUGIN_BLOCKS:  # also without plugins: with_cp path
-            kwargs['block'] = BlockFactory(_PLUGIN_BLOCKS[block],
-                                           kwargs['num_blocks'])
-        elif kwargs.get('plugins'):
-            raise TypeError(f'plugins need a Bottleneck, not {block}')
-        return super().make_res_layer(**kwargs)
+        if block not in _PLUGIN_BLOCKS:
+            if kwargs.get('plugins'):
+                raise TypeError(f'plugins need a Bottleneck, not {block}')
+            return super().make_res_layer(**kwargs)
+        # also without plugins: the with_cp path of AfterAddMixin
+        factory = BlockFactory(_PLUGIN_BLOCKS[block], kwargs['num_blocks'])
+        layer = super().make_res_layer(**dict(kwargs, block=factory))
+        factory.check_layer(layer)
+        return layer
 
 
 @MODELS.register_module()

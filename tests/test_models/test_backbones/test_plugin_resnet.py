@@ -2,15 +2,23 @@
 import pytest
 import torch
 from mmdet.models.backbones import ResNet
+from mmdet.models.backbones import resnet as mmdet_resnet
+from mmdet.models.layers import ResLayer
 from mmdet.registry import MODELS
 from mmengine.registry import DefaultScope
 from torch import Tensor, nn
 
-from gcnet_plugin.models.backbones import (PluginBottleneck, PluginResNet,
-                                           PluginResNeXt)
+from gcnet_plugin.models.backbones import (BlockFactory, PluginBottleneck,
+                                           PluginResNet, PluginResNeXt)
 from gcnet_plugin.models.layers import ContextBlock, NonLocal
 
 C4 = (False, False, True, False)
+C3_C5 = (False, True, True, True)
+# The paper's GC block: r16 after the last 1x1 conv of every block in c3-c5.
+GC_R16_C3_C5 = dict(
+    cfg=dict(type='ContextBlock', ratio=1. / 16),
+    stages=C3_C5,
+    position='after_conv3')
 
 
 @MODELS.register_module(force=True)
@@ -43,14 +51,7 @@ def _blocks_with(model: nn.Module, name: str) -> list:
 
 
 def test_after_conv3_whole_stages_key_names():
-    model = PluginResNet(
-        depth=50,
-        plugins=[
-            dict(
-                cfg=dict(type='ContextBlock', ratio=1. / 16),
-                stages=(False, True, True, True),
-                position='after_conv3')
-        ])
+    model = PluginResNet(depth=50, plugins=[GC_R16_C3_C5])
     keys = model.state_dict().keys()
     assert 'layer2.0.context_block.conv_mask.weight' in keys
     assert 'layer4.2.context_block.channel_add_conv.3.weight' in keys
@@ -144,10 +145,7 @@ def test_resnext_after_add_and_after_conv3():
         groups=32,
         base_width=4,
         plugins=[
-            dict(
-                cfg=dict(type='ContextBlock', ratio=1. / 16),
-                stages=(False, True, True, True),
-                position='after_conv3'),
+            GC_R16_C3_C5,
             dict(
                 cfg=dict(type='_SpyPlugin'),
                 stages=(False, False, False, True),
@@ -164,7 +162,7 @@ def test_identity_at_init_and_zero_init_residual():
     plugins = [
         dict(
             cfg=dict(type='ContextBlock', ratio=1. / 4),
-            stages=(False, True, True, True),
+            stages=C3_C5,
             position='after_conv3'),
         dict(cfg=dict(type='NonLocal'), stages=C4, position='after_add')
     ]
@@ -182,3 +180,56 @@ def test_identity_at_init_and_zero_init_residual():
     x = torch.randn(1, 3, 64, 64)
     for a, b in zip(model(x), plain(x)):
         torch.testing.assert_close(a, b)
+
+
+def test_res_layer_calls_the_factory_once_per_block_in_order(monkeypatch):
+    """The contract BlockFactory relies on, checked on the installed mmdet:
+    ResLayer's i-th call builds the stage's block i (block 0 is the one
+    with the downsampling shortcut)."""
+    calls = []
+    call = BlockFactory.__call__
+
+    def spy(factory: BlockFactory, **kwargs) -> nn.Module:
+        calls.append((factory.num_blocks, factory.index))
+        block = call(factory, **kwargs)
+        assert (factory.index == 1) == (block.downsample is not None), (
+            f'block {factory.index - 1} of a stage of {factory.num_blocks} '
+            'got the downsampling shortcut: mmdet\'s ResLayer no longer '
+            'builds the blocks in order; see BlockFactory')
+        return block
+
+    monkeypatch.setattr(BlockFactory, '__call__', spy)
+    model = _small(plugins=[
+        dict(
+            cfg=dict(type='_SpyPlugin'),
+            stages=C4,
+            position='after_add',
+            block_indices=(-2, ))
+    ])
+    expected = [(n, i) for n in (3, 4, 6, 3) for i in range(n)]
+    assert calls == expected, (
+        'mmdet\'s ResLayer no longer calls its block class once per '
+        f'residual block, in order ({calls} != {expected}); BlockFactory '
+        'and block_indices rely on it')
+    assert _blocks_with(model, 'spy') == [(3, 4)]
+
+
+def _reversed(**kwargs) -> nn.Module:
+    return nn.Sequential(*reversed(list(ResLayer(**kwargs))))
+
+
+def _one_call_more(**kwargs) -> nn.Module:
+    return ResLayer(**dict(kwargs, num_blocks=kwargs['num_blocks'] + 1))
+
+
+def _one_call_less(**kwargs) -> nn.Module:
+    return ResLayer(**dict(kwargs, num_blocks=kwargs['num_blocks'] - 1))
+
+
+@pytest.mark.parametrize('res_layer',
+                         [_reversed, _one_call_more, _one_call_less])
+def test_a_res_layer_that_calls_the_factory_differently_fails(
+        monkeypatch, res_layer):
+    monkeypatch.setattr(mmdet_resnet, 'ResLayer', res_layer)
+    with pytest.raises(RuntimeError, match='once per block, in order'):
+        _small()
