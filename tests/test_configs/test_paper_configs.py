@@ -1,8 +1,6 @@
 """Every config loads; paper configs say what their names say; they build,
 run, and match MMDetection's GCNet models key for key."""
 import ast
-import copy
-import functools
 import re
 from pathlib import Path
 
@@ -19,12 +17,6 @@ from mmengine.structures import InstanceData
 
 import gcnet_plugin  # noqa: F401
 
-ROOT = Path(__file__).resolve().parents[2]
-CONFIGS = sorted(
-    str(p.relative_to(ROOT)) for p in (ROOT / 'configs').rglob('*.py')
-    if '_base_' not in p.parts)
-PAPER = sorted(
-    str(p.relative_to(ROOT)) for p in (ROOT / 'configs/gcnet').glob('*.py'))
 HEADLINE = 'configs/gc_r50_r16.py'
 _NL_NAME = 'mask-rcnn_r50-syncbn-nl-c4b4-afteradd_fpn_1x_coco.py'
 BLOCKS = dict(
@@ -79,15 +71,6 @@ MMDET_TWINS = {
     'cascade-mask-rcnn_x101-32x4d-syncbn-dconv-c3-c5-r4-gcb-c3-c5'
     '_fpn_1x_coco.py',
 }
-
-
-@functools.lru_cache(maxsize=None)
-def _parse(path: str) -> Config:
-    return Config.fromfile(str(ROOT / path))
-
-
-def _load(path: str) -> Config:
-    return copy.deepcopy(_parse(path))  # building may mutate nested dicts
 
 
 def _ours(name: str) -> str:
@@ -185,19 +168,18 @@ def _run_predict(cfg: Config):
     return model
 
 
-@pytest.mark.parametrize('path', CONFIGS)
-def test_every_config_loads(path):
-    cfg = _load(path)
+def test_every_config_loads(config_path, load_config, repo_root):
+    cfg = load_config(config_path)
     assert cfg.model.type
     assert 'gcnet_plugin' in cfg.custom_imports.imports
     assert cfg.custom_imports.allow_failed_imports is False
-    assert _depth(ROOT / path) <= 3
+    assert _depth(repo_root / config_path) <= 3
 
 
-@pytest.mark.parametrize('path', PAPER + [HEADLINE])
-def test_paper_settings(path):
+def test_paper_settings(paper_config_path, load_config):
     """Section 5.1, and the name's promise, in every paper config."""
-    cfg = _load(path)
+    path = paper_config_path
+    cfg = load_config(path)
     bb = cfg.model.backbone
     assert bb.type in ('PluginResNet', 'PluginResNeXt')
     assert bb.norm_cfg.type == 'SyncBN' and bb.norm_eval is False
@@ -241,10 +223,11 @@ def _twin_pairs(full: bool):
 
 
 @pytest.mark.parametrize('ours,ref', _twin_pairs(full=False))
-def test_state_dict_equals_mmdet_gcnet_model(ours, ref):
+def test_state_dict_equals_mmdet_gcnet_model(ours, ref, load_config):
     """Same keys and shapes as MMDetection's model built with mmcv's own
     ContextBlock, so the published checkpoints load with strict=True."""
-    cfg, ref_cfg = _load(_ours(ours)), get_config(f'mmdet::gcnet/{ref}')
+    cfg = load_config(_ours(ours))
+    ref_cfg = get_config(f'mmdet::gcnet/{ref}')
     for p in ref_cfg.model.backbone.get('plugins') or []:
         assert p.cfg.type == 'ContextBlock'
         p.cfg.type = mmcv.cnn.ContextBlock
@@ -256,20 +239,14 @@ def test_state_dict_equals_mmdet_gcnet_model(ours, ref):
     ref_model.load_state_dict(model.state_dict(), strict=True)
 
 
-FORWARD_FAST = [HEADLINE, _ours(_NL_NAME)]
+@pytest.mark.slow_except(HEADLINE, _ours(_NL_NAME))
+def test_forward_tiny_image(config_path, load_config):
+    _run_predict(load_config(config_path))
 
 
-@pytest.mark.parametrize('path', [
-    pytest.param(p, marks=() if p in FORWARD_FAST else pytest.mark.slow)
-    for p in CONFIGS
-])
-def test_forward_tiny_image(path):
-    _run_predict(_load(path))
-
-
-def test_headline_trains_one_step():
+def test_headline_trains_one_step(load_config):
     """Loss forward and backward on a 64x64 image; GC blocks get grads."""
-    model = _build(_load(HEADLINE))
+    model = _build(load_config(HEADLINE))
     model.train()
     losses = model(**_tiny_batch(model, with_gt=True), mode='loss')
     total = sum(v for k, v in losses.items()

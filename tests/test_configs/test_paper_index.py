@@ -1,19 +1,14 @@
 """configs/paper_index.yml: one entry per paper row; params match."""
 import collections
-import copy
-import functools
-from pathlib import Path
+from typing import Callable
 
 import pytest
-import yaml
 from mmdet.registry import MODELS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import gcnet_plugin  # noqa: F401
 
-ROOT = Path(__file__).resolve().parents[2]
-INDEX = yaml.safe_load((ROOT / 'configs/paper_index.yml').read_text())
 BASELINE = 'configs/gcnet/mask-rcnn_r50-syncbn_fpn_1x_coco.py'
 # Rows per table in the paper (Table 1: its COCO half).
 ROWS = {
@@ -27,69 +22,58 @@ ROWS = {
     '3a': 15,
     '3b': 6
 }
-WITH_PARAMS = sorted({e['config'] for e in INDEX if 'params_M' in e['paper']})
 
 
-def test_index_is_well_formed_and_complete():
-    counts = collections.Counter(str(e['table']) for e in INDEX)
+def test_index_is_well_formed_and_complete(paper_index, repo_root):
+    counts = collections.Counter(str(e['table']) for e in paper_index)
     assert counts == ROWS
-    keys = [(str(e['table']), e['row']) for e in INDEX]
+    keys = [(str(e['table']), e['row']) for e in paper_index]
     assert len(set(keys)) == len(keys)
-    for e in INDEX:
+    for e in paper_index:
         assert set(e) == {'table', 'row', 'config', 'paper'}, e
-        assert (ROOT / e['config']).is_file(), e['config']
+        assert (repo_root / e['config']).is_file(), e['config']
         assert set(
             e['paper']) <= {'bbox_mAP', 'segm_mAP', 'params_M', 'flops_G'}
         assert 30 < e['paper']['bbox_mAP'] < 50, e
         assert 30 < e['paper']['segm_mAP'] < 45, e
         assert e['paper'].get('flops_G', 300) > 270, e
     # every paper config serves at least one row
-    used = {e['config'] for e in INDEX}
+    used = {e['config'] for e in paper_index}
     configs = {
-        str(p.relative_to(ROOT))
-        for p in (ROOT / 'configs/gcnet').glob('*.py')
+        str(p.relative_to(repo_root))
+        for p in (repo_root / 'configs/gcnet').glob('*.py')
     }
     assert configs == used
 
 
-def test_shared_configs_share_the_paper_numbers():
+def test_shared_configs_share_the_paper_numbers(paper_index):
     """Rows that point at one config print the same AP in the paper (a
     transcription check, e.g. "+all GC" = "ratio 16" = "R50 +GC r16")."""
     seen = {}
-    for e in INDEX:
+    for e in paper_index:
         ap = (e['paper']['bbox_mAP'], e['paper']['segm_mAP'])
         assert seen.setdefault(e['config'], ap) == ap, e
-    assert len(seen) < len(INDEX)
+    assert len(seen) < len(paper_index)
 
 
-@functools.lru_cache(maxsize=None)
-def _parse(path: str) -> Config:
-    return Config.fromfile(str(ROOT / path))
+def _params(module) -> int:
+    return sum(p.numel() for p in module.parameters())
 
 
-def _cfg(path: str) -> Config:
-    return copy.deepcopy(_parse(path))  # building mutates nested dicts
-
-
-def _backbone_params(path: str) -> int:
+@pytest.fixture(scope='module')
+def non_backbone_params(load_config: Callable[[str], Config]) -> int:
+    """#params of the baseline detector outside its backbone."""
     init_default_scope('mmdet')
-    backbone = MODELS.build(_cfg(path).model.backbone)
-    return sum(p.numel() for p in backbone.parameters())
+    model = MODELS.build(load_config(BASELINE).model)
+    return _params(model) - _params(model.backbone)
 
 
-@functools.lru_cache(maxsize=None)
-def _non_backbone_params() -> int:
-    init_default_scope('mmdet')
-    model = MODELS.build(_cfg(BASELINE).model)
-    return sum(p.numel() for p in model.parameters()) - sum(
-        p.numel() for p in model.backbone.parameters())
-
-
-@pytest.mark.parametrize('path', WITH_PARAMS)
-def test_params_match_paper(path):
+def test_params_match_paper(params_config_path, load_config, paper_index,
+                            non_backbone_params):
     """#param within 0.1 M of the paper. The whole detector is the
     baseline's neck and heads (checked identical) plus this backbone."""
-    cfg, base = _cfg(path), _cfg(BASELINE)
+    path = params_config_path
+    cfg, base = load_config(path), load_config(BASELINE)
     assert {
         k: v
         for k, v in cfg.model.items() if k != 'backbone'
@@ -97,8 +81,10 @@ def test_params_match_paper(path):
         k: v
         for k, v in base.model.items() if k != 'backbone'
     }
-    measured = (_non_backbone_params() + _backbone_params(path)) / 1e6
-    for e in INDEX:
+    init_default_scope('mmdet')
+    backbone = MODELS.build(cfg.model.backbone)
+    measured = (non_backbone_params + _params(backbone)) / 1e6
+    for e in paper_index:
         if e['config'] == path and 'params_M' in e['paper']:
             assert abs(measured -
                        e['paper']['params_M']) <= 0.1, (e['row'], measured,

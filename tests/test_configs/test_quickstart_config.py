@@ -1,20 +1,16 @@
 """The quickstart config: the paper's GC Mask R-CNN, scaled, on our data."""
-import os.path as osp
-
-from mmengine.config import Config
+import json
 
 from gcnet_plugin.data.synthetic_coco import CLASSES
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-QUICKSTART = osp.join(REPO, 'configs', 'quickstart',
-                      'mask-rcnn_r50-w16-gcb-r16-c3-c5_fpn_quickstart.py')
-PAPER = osp.join(REPO, 'configs', 'gcnet',
-                 'mask-rcnn_r50-syncbn-gcb-r16-c3-c5_fpn_1x_coco.py')
+QUICKSTART = ('configs/quickstart/'
+              'mask-rcnn_r50-w16-gcb-r16-c3-c5_fpn_quickstart.py')
+PAPER = 'configs/gcnet/mask-rcnn_r50-syncbn-gcb-r16-c3-c5_fpn_1x_coco.py'
 
 
-def test_inherits_the_paper_config_and_changes_only_the_scale():
-    cfg = Config.fromfile(QUICKSTART)
-    paper = Config.fromfile(PAPER)
+def test_inherits_the_paper_config_and_changes_only_the_scale(load_config):
+    cfg = load_config(QUICKSTART)
+    paper = load_config(PAPER)
     # Same family: Mask R-CNN + FPN, GC r16 after conv3 in c3-c5.
     assert cfg.model.type == paper.model.type == 'MaskRCNN'
     assert cfg.model.backbone.type == paper.model.backbone.type
@@ -31,8 +27,12 @@ def test_inherits_the_paper_config_and_changes_only_the_scale():
     assert cfg.model.neck.in_channels == [4 * width * 2**i for i in range(4)]
 
 
-def test_classes_match_the_generated_data():
-    cfg = Config.fromfile(QUICKSTART)
+def test_classes_match_the_generated_data(load_config, quickstart_data):
+    cfg = load_config(QUICKSTART)
+    for split in ('train', 'val'):
+        ann_file = quickstart_data / f'annotations/instances_{split}2017.json'
+        categories = json.loads(ann_file.read_text())['categories']
+        assert [c['name'] for c in categories] == list(CLASSES)
     for split in ('train', 'val', 'test'):
         ds = cfg[f'{split}_dataloader'].dataset
         assert ds.data_root == 'data/quickstart/'

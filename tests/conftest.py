@@ -1,0 +1,139 @@
+"""Fixtures and parametrizations shared across the suite.
+
+Fixtures:
+
+- ``repo_root``: the repository's root folder (``Path``).
+- ``load_config``: ``load_config('configs/...py')`` -> mmengine ``Config``,
+  the path relative to the repository root (parsed once per session; each
+  call returns a fresh copy, free to change).
+- ``paper_index``: the entries of ``configs/paper_index.yml`` (list).
+- ``quickstart_data``: a tiny dataset in the quickstart's COCO layout
+  (``annotations/instances_{train,val}2017.json``, ``train2017/``,
+  ``val2017/``), made once per session by
+  :func:`gcnet_plugin.data.synthetic_coco.make_synthetic_coco`; see
+  ``QUICKSTART_DATA`` for its size. Read-only: a test that changes files
+  takes ``quickstart_data_copy``, its own copy.
+
+Parametrizations (``pytest_generate_tests``): a test that takes one of the
+arguments of ``CONFIG_SETS`` runs once per config of that set, the path
+relative to the repository root. ``@pytest.mark.slow_except(*paths)``
+marks the cases of every other config slow.
+
+Random weights for zero-initialised blocks are
+:func:`gcnet_plugin.models.random_weights.randomize_weights_`.
+"""
+import copy
+import functools
+import shutil
+from pathlib import Path
+from typing import Callable, Dict, List
+
+import pytest
+import yaml
+from mmengine.config import Config
+
+from gcnet_plugin.data.synthetic_coco import make_synthetic_coco
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# make_synthetic_coco's arguments for ``quickstart_data``.
+QUICKSTART_DATA = dict(num_train=3, num_val=2, image_size=(64, 64), seed=0)
+
+
+@pytest.fixture(scope='session')
+def repo_root() -> Path:
+    """The repository's root folder."""
+    return REPO_ROOT
+
+
+@functools.lru_cache(maxsize=None)
+def _parse_config(path: str) -> Config:
+    return Config.fromfile(str(REPO_ROOT / path))
+
+
+@pytest.fixture(scope='session')
+def load_config() -> Callable[[str], Config]:
+    """A loader of configs named relative to the repository root."""
+
+    def load(path: str) -> Config:
+        return copy.deepcopy(_parse_config(str(path)))
+
+    return load
+
+
+def _read_paper_index() -> List[dict]:
+    return yaml.safe_load((REPO_ROOT / 'configs/paper_index.yml').read_text())
+
+
+@pytest.fixture(scope='session')
+def paper_index() -> List[dict]:
+    """The entries of configs/paper_index.yml, one per paper row."""
+    return _read_paper_index()
+
+
+@pytest.fixture(scope='session')
+def quickstart_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny quickstart-format COCO dataset; do not change its files."""
+    root = tmp_path_factory.mktemp('quickstart_data')
+    make_synthetic_coco(str(root), **QUICKSTART_DATA)
+    return root
+
+
+@pytest.fixture
+def quickstart_data_copy(quickstart_data: Path, tmp_path: Path) -> Path:
+    """This test's own copy of ``quickstart_data``, free to change."""
+    return Path(shutil.copytree(quickstart_data, tmp_path / 'quickstart'))
+
+
+def _relative(paths) -> List[str]:
+    return sorted(str(p.relative_to(REPO_ROOT)) for p in paths)
+
+
+def every_config() -> List[str]:
+    """Every config under configs/ but ``_base_`` folders."""
+    return _relative(
+        p for p in (REPO_ROOT / 'configs').rglob('*.py')
+        if '_base_' not in p.parts)
+
+
+def paper_setting_configs() -> List[str]:
+    """Configs at the paper's settings: configs/gcnet/ and the headline
+    configs/gc_r50_r16.py (not the quickstart)."""
+    return _relative([
+        *(REPO_ROOT / 'configs/gcnet').glob('*.py'),
+        REPO_ROOT / 'configs/gc_r50_r16.py'
+    ])
+
+
+def configs_with_paper_params() -> List[str]:
+    """Configs of the paper_index.yml rows that print a #params."""
+    return sorted(
+        {e['config']
+         for e in _read_paper_index() if 'params_M' in e['paper']})
+
+
+# Argument name -> the configs a test taking it runs over.
+CONFIG_SETS: Dict[str, Callable[[], List[str]]] = dict(
+    config_path=every_config,
+    paper_config_path=paper_setting_configs,
+    params_config_path=configs_with_paper_params,
+)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize the arguments of ``CONFIG_SETS`` (see the docstring)."""
+    for argname, configs in CONFIG_SETS.items():
+        if argname not in metafunc.fixturenames:
+            continue
+        marker = metafunc.definition.get_closest_marker('slow_except')
+        fast = None if marker is None else set(marker.args)
+        paths = configs()
+        if fast is not None and not fast <= set(paths):
+            raise ValueError(f'slow_except names configs outside '
+                             f'{argname}: {sorted(fast - set(paths))}')
+        metafunc.parametrize(argname, [
+            pytest.param(
+                p,
+                id=Path(p).stem,
+                marks=() if fast is None or p in fast else pytest.mark.slow)
+            for p in paths
+        ])
