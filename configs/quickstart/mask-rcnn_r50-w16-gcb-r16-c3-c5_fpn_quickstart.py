@@ -1,15 +1,14 @@
 _base_ = '../gcnet/mask-rcnn_r50-syncbn-gcb-r16-c3-c5_fpn_1x_coco.py'
 
 # The paper's GC R50 Mask R-CNN (GC r16 after conv3 in every block of
-# c3-c5) scaled to learn from scratch in minutes on 2 CPU cores, on the
-# synthetic shapes of `tools/misc/make_quickstart_data.py` (`make demo`).
+# c3-c5) scaled to learn from scratch on a CPU, on the synthetic shapes of
+# `tools/misc/make_quickstart_data.py` (`make demo`).
 # Changed: a quarter of the width (base_channels 16), BN instead of SyncBN,
 # no pretrained weights, nothing frozen; 64-channel FPN and heads; 256 px
 # images and 4 classes; smaller anchors and fewer RPN/RoI samples; AdamW
 # with a cosine schedule over 10 epochs of 400 images (1000 iterations of
-# 4 images). Measured on 2 CPU cores shared with other jobs: training
-# 9.8 min, val bbox mAP 0.697 (0.62-0.70 over 4 runs; 8-9 epochs gave
-# 0.47-0.58); an untrained model scores 0.000.
+# 4 images). Its training time and AP, and the trade-offs tried:
+# docs/quickstart.md.
 data_root = 'data/quickstart/'
 classes = ('circle', 'triangle', 'square', 'star')
 metainfo = dict(classes=classes)
