@@ -8,7 +8,7 @@ _base_ = '../gcnet/mask-rcnn_r50-syncbn-gcb-r16-c3-c5_fpn_1x_coco.py'
 # images and 4 classes; smaller anchors and fewer RPN/RoI samples; AdamW
 # with a cosine schedule over 10 epochs of 400 images (1000 iterations of
 # 4 images). Its training time and AP, and the trade-offs tried:
-# docs/quickstart.md.
+# docs/quickstart.md ("Timings and results", "Trade-offs tried").
 data_root = 'data/quickstart/'
 classes = ('circle', 'triangle', 'square', 'star')
 metainfo = dict(classes=classes)

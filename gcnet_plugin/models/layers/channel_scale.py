@@ -15,8 +15,8 @@ from torch.autograd.function import FunctionCtx, once_differentiable
 
 # Below this many positions N * C dot products of length P are too short
 # for a batched GEMM to pay: the product map and its sum is faster there
-# (c5 of an 800 px image is below, c3 and c4 are above; measured in
-# docs/benchmarks.md).
+# (c5 of an 800 px image is below, c3 and c4 are above;
+# docs/benchmarks.md, "Memory traffic").
 MIN_BMM_POSITIONS = 2048
 
 

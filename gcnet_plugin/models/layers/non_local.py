@@ -32,8 +32,8 @@ from .arg_checks import check_choice, reduced_channels
 MODES = ('gaussian', 'embedded_gaussian', 'dot_product', 'concat')
 # Largest head dim of the flash / memory-efficient SDPA kernels. Above it
 # PyTorch falls back to its math kernel, which is slower than an explicit
-# softmax(QK^T) V (measured in docs/benchmarks.md), so the explicit path
-# is used.
+# softmax(QK^T) V (docs/benchmarks.md, "GPU"), so the explicit path is
+# used.
 SDPA_MAX_DIM = 256
 
 
