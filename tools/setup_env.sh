@@ -9,7 +9,7 @@
 # Environment:
 #   VENV            virtual environment folder (default: .venv)
 #   PYTHON          interpreter that creates it (default: python3)
-#   TORCH_VERSION   torch to install when none is present (default: 2.13.0)
+#   TORCH_VERSION   torch to install when none is present (default: below)
 #   MMCV_WITH_OPS   build mmcv's compiled ops (default: 1)
 #   TORCH_CUDA_ARCH_LIST  CUDA archs for mmcv (default: the local GPU's)
 #   MAX_JOBS        parallel compile jobs (default: number of cores)
@@ -97,10 +97,17 @@ step "mmengine"
 "${PIP[@]}" -q "$(grep -E '^mmengine' requirements.txt)"
 
 step "mmcv (built from source with ops; about 10 minutes on 2 cores)"
+# The version comes from requirements.txt's exact pin, its one source.
 MMCV_REQ=$(grep -E '^mmcv' requirements.txt)
-if "$PY" -c 'import mmcv, mmcv.ops, sys; sys.exit(mmcv.__version__ != "2.1.0")' \
-    >/dev/null 2>&1; then
-  echo "    mmcv 2.1.0 with ops already installed"
+MMCV_VERSION=${MMCV_REQ#mmcv==}
+if [ "$MMCV_VERSION" = "$MMCV_REQ" ]; then
+  echo "requirements.txt must pin mmcv exactly (mmcv==X.Y.Z), not" \
+    "'$MMCV_REQ'" >&2
+  false
+fi
+if "$PY" -c 'import mmcv, mmcv.ops, sys; sys.exit(mmcv.__version__ != sys.argv[1])' \
+    "$MMCV_VERSION" >/dev/null 2>&1; then
+  echo "    mmcv $MMCV_VERSION with ops already installed"
 else
   export MMCV_WITH_OPS=${MMCV_WITH_OPS:-1}
   export MAX_JOBS=${MAX_JOBS:-$(nproc)}
