@@ -1,0 +1,149 @@
+"""FLOP counting (gcnet_plugin.analysis.complexity): the convention of
+docs/flops.md, checked against counts written out by hand."""
+import pytest
+import torch
+from mmcv.ops import DeformConv2dPack
+from mmengine.analysis import FlopAnalyzer
+from torch import nn
+
+from gcnet_plugin.analysis import complexity
+
+CFG = 'configs/gcnet/mask-rcnn_r50-syncbn{}_fpn_1x_coco.py'
+FEW_ROIS = {'model.test_cfg.rpn.max_per_img': 8}  # keeps the heads cheap
+SHAPE = (128, 128)  # c3: 16 x 16, c4: 8 x 8, c5: 4 x 4 positions
+
+
+@pytest.fixture(scope='module')
+def baseline_backbone(repo_root):
+    _, analyzer, rois = complexity.analyze(
+        str(repo_root / CFG.format('')), SHAPE, cfg_options=FEW_ROIS)
+    assert rois == {'bbox': [8], 'mask': [8]}
+    return analyzer.total('backbone')
+
+
+def test_gc_blocks_cost_what_eq_5_says(baseline_backbone, repo_root):
+    """Per block: W_k (C P) + attention pooling (C P) + two 1x1 convs of
+    the bottleneck (2 C C/16), + a few FLOPs of LayerNorm."""
+    _, analyzer, _ = complexity.analyze(
+        str(repo_root / CFG.format('-gcb-r16-c3-c5')),
+        SHAPE,
+        cfg_options=FEW_ROIS)
+    expected = 0
+    ln = 0
+    for c, p, blocks in ((512, 16 * 16, 4), (1024, 8 * 8, 6), (2048, 4 * 4,
+                                                               3)):
+        expected += blocks * (2 * c * p + 2 * c * (c // 16))
+        ln += blocks * 10 * (c // 16)
+    delta = analyzer.total('backbone') - baseline_backbone
+    assert expected <= delta <= expected + ln
+
+
+def test_nl_block_counts_its_matrix_products(baseline_backbone, repo_root):
+    """E-Gaussian NL at c4 (P = 64, C = 1024, C' = 512): four 1x1 convs
+    (4 P C C') and the two P x P products (2 P^2 C'), whichever kernel the
+    block uses (matmul or scaled_dot_product_attention)."""
+    p, c, e = 64, 1024, 512
+    _, analyzer, _ = complexity.analyze(
+        str(repo_root / CFG.format('-nl-c4b4-afteradd')),
+        SHAPE,
+        cfg_options=FEW_ROIS)
+    by_op = analyzer.by_operator('backbone.layer3.4.nonlocal_block')
+    assert by_op.pop('conv') == 4 * p * c * e
+    assert sum(by_op.values()) == 2 * p * p * e
+    delta = analyzer.total('backbone') - baseline_backbone
+    assert delta == 4 * p * c * e + 2 * p * p * e
+
+
+class _Attention(nn.Module):
+
+    def forward(self, q, k):
+        # [N, P, E] @ [N, E, P] -> [N, P, P]; then [N, P, P] @ [N, P, E]
+        a = torch.matmul(q, k.transpose(1, 2)).softmax(-1)
+        return torch.nn.functional.scaled_dot_product_attention(
+            q, k, k) + torch.matmul(a, k)
+
+
+@pytest.mark.parametrize('count_matmul,count_add', [(True, False),
+                                                    (False, False),
+                                                    (False, True)])
+def test_convention_switches(count_matmul, count_add):
+    q, k = torch.randn(2, 6, 4), torch.randn(2, 6, 4)
+    analyzer = complexity.configure(
+        FlopAnalyzer(_Attention(), (q, k)), count_matmul, count_add)
+    matmul = 2 * (2 * 6 * 6 * 4) * 2  # two matmuls + the two SDPA products
+    expected = (matmul if count_matmul else 0) + (2 * 6 *
+                                                  4 if count_add else 0)
+    assert analyzer.total() == expected
+
+
+def test_deformable_conv_is_counted_like_a_dense_conv():
+    model = nn.Sequential(DeformConv2dPack(8, 16, 3, padding=1))
+    x = torch.randn(1, 8, 10, 10)
+    analyzer = FlopAnalyzer(model, (x, ))
+    analyzer.set_op_handle(**{
+        'prim::PythonOp.DeformConv2dFunction':
+        complexity.deform_conv_flop_jit
+    })
+    analyzer.unsupported_ops_warnings(False)
+    offsets = 100 * 8 * 18 * 9  # conv_offset: 2 * 3 * 3 channels
+    assert analyzer.total() == 100 * 8 * 16 * 9 + offsets
+
+
+def test_get_flops_sums_modules_and_operators(repo_root):
+    res = complexity.get_flops(
+        str(repo_root / 'configs/gc_r50_r16.py'), (96, 96),
+        cfg_options={'model.test_cfg.rpn.max_per_img': 4})
+    assert res['params_M'] == pytest.approx(46.918, abs=1e-3)
+    assert res['rois'] == {'bbox': [4], 'mask': [4]}
+    assert res['flops_G'] == pytest.approx(
+        sum(res['by_module'].values()), abs=2e-3)
+    assert res['flops_G'] == pytest.approx(
+        sum(res['by_operator'].values()), abs=2e-3)
+    assert res['by_operator']['conv'] > 0 and res['by_operator']['linear'] > 0
+
+
+def test_fill_complexity_skips_known_and_reports_failures(
+        monkeypatch, tmp_path):
+    measured = []
+
+    def fake_get_flops(config, shape):
+        measured.append((config, shape))
+        if 'bad' in config:
+            raise FileNotFoundError(config)
+        return dict(params_M=len(config), flops_G=1.5, rois={})
+
+    monkeypatch.setattr(complexity, 'get_flops', fake_get_flops)
+    known = {'cached.py': {'params_M': 1.0, 'flops_G': 2.0}}
+    lines = []
+    failed = complexity.fill_complexity(['cached.py', 'abcd.py', 'bad.py'],
+                                        known, (64, 64),
+                                        log=lines.append)
+    assert failed == ['bad.py']
+    assert measured == [('abcd.py', (64, 64)), ('bad.py', (64, 64))]
+    assert known == {
+        'cached.py': {
+            'params_M': 1.0,
+            'flops_G': 2.0
+        },
+        'abcd.py': {
+            'params_M': 7,
+            'flops_G': 1.5
+        },
+    }
+    assert any('FileNotFoundError' in line for line in lines)
+
+
+@pytest.mark.slow
+def test_gc_rows_increase_like_the_paper_at_full_size(repo_root):
+    """Table 2 at 1280x800: GC rows' FLOPs increase over the baseline is
+    within 0.1 G of the paper's (docs/flops.md explains the +1 NL row and
+    the absolute offset)."""
+
+    def total(suffix):
+        return complexity.get_flops(str(repo_root /
+                                        CFG.format(suffix)))['flops_G']
+
+    base = total('')
+    for suffix, paper in (('-gcb-r16-c3-c5', 0.2), ('-gcb-r16-c3', 0.1),
+                          ('-gcb-r16-c5', 0.0), ('-snl-c3-c5', 0.2)):
+        assert abs(total(suffix) - base - paper) <= 0.1, suffix
