@@ -1,19 +1,26 @@
-"""Read the evaluation results that MMEngine 0.10.7 leaves in a work_dir.
+"""Read what MMEngine 0.10.7 leaves in a work_dir: the one reader.
 
-What ``tools/train.py`` / ``tools/test.py`` write under
-``work_dir = work_dirs/<config name>`` (one ``<timestamp>`` folder per
-launch, named ``YYYYmmdd_HHMMSS``)::
+``tools/train.py`` and ``tools/test.py`` write under ``work_dir``
+(default ``work_dirs/<config name>``) one ``<ts>`` folder per launch,
+named ``YYYYmmdd_HHMMSS``::
 
-    work_dirs/<name>/<name>.py                 config dump (the run's name)
-    work_dirs/<name>/<ts>/<ts>.log             text log
-    work_dirs/<name>/<ts>/vis_data/scalars.json
-        one JSON object per line: training lines (loss, lr, ..., "step":
-        iteration) and, after each validation, the metrics with
-        "step": epoch, e.g. {"coco/bbox_mAP": 0.371, ..., "step": 12}
-    work_dirs/<name>/<ts>/<ts>.json            test only: one JSON object
-        with the final metrics of ``tools/test.py``
+    <work_dir>/<config name>.py          config dump (names the run)
+    <work_dir>/<ts>/<ts>.log             text log
+    <work_dir>/<ts>/vis_data/scalars.json
+        JSON lines, appended (``LocalVisBackend.add_scalars``): training
+        lines (``loss``, ``lr``, ..., ``"step"``: iteration) and, after
+        each validation, the evaluator's metrics with ``"step"``: epoch,
+        e.g. ``{"coco/bbox_mAP": 0.371, ..., "step": 12}``
+    <work_dir>/<ts>/vis_data/<ts>.json   the same lines again
+    <work_dir>/<ts>/<ts>.json            test runs only: ONE JSON object,
+        not JSON lines (``LoggerHook.after_test_epoch`` writes it with
+        ``mmengine.dump``, opened ``'w'``, no trailing newline): the final
+        metrics, non-scalar ones included (``coco/bbox_mAP_copypaste``)
 
-MMEngine reports COCO mAP in ``[0, 1]``; the paper prints percent.
+Metrics are the keys with a ``/`` (``<evaluator prefix>/<name>``) and a
+number as value. MMEngine reports COCO mAP in ``[0, 1]``; the paper
+prints percent. ``tests/test_analysis/test_work_dir_results.py`` checks
+this layout against a real MMEngine run.
 """
 import glob
 import json
@@ -21,9 +28,119 @@ import os
 import os.path as osp
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 TIMESTAMP = re.compile(r'^\d{8}_\d{6}$')
+SCALARS = osp.join('vis_data', 'scalars.json')
+
+
+def read_scalars(path: str) -> List[dict]:
+    """The JSON lines of a ``scalars.json``, in order.
+
+    Raises:
+        ValueError: A line is not JSON (the error names the line).
+    """
+    rows = []
+    with open(path) as f:
+        for num, line in enumerate(f, start=1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                raise ValueError(f'{path}:{num}: not JSON ({e})') from e
+    return rows
+
+
+def read_test_metrics(path: str) -> Dict[str, Any]:
+    """The one JSON object of a test run's ``<ts>/<ts>.json``.
+
+    Raises:
+        ValueError: The file is not one JSON object.
+    """
+    with open(path) as f:
+        text = f.read()
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f'{path}: not one JSON object ({e})') from e
+    if not isinstance(data, dict):
+        raise ValueError(f'{path}: expected a JSON object, got '
+                         f'{type(data).__name__}')
+    return data
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def metrics_of(row: Dict[str, Any]) -> Dict[str, float]:
+    """The evaluator metrics of a logged row: numbers under ``a/b`` keys."""
+    return {k: v for k, v in row.items() if '/' in k and _is_number(v)}
+
+
+def train_points(rows: List[dict]) -> List[dict]:
+    """The training lines (those with a ``loss``), in order."""
+    return [r for r in rows if 'loss' in r]
+
+
+def val_points(rows: List[dict]) -> List[Tuple[int, Dict[str, float]]]:
+    """``(step, metrics)`` of the validation lines, in order."""
+    out = []
+    for row in rows:
+        metrics = metrics_of(row)
+        if metrics:
+            out.append((int(row.get('step', len(out) + 1)), metrics))
+    return out
+
+
+def launches(work_dir: str) -> List[str]:
+    """The ``<ts>`` folders of a work_dir, oldest first."""
+    return sorted(
+        osp.join(work_dir, d) for d in os.listdir(work_dir)
+        if TIMESTAMP.match(d) and osp.isdir(osp.join(work_dir, d)))
+
+
+def metrics_dump(ts_dir: str) -> str:
+    """Where a test run of launch ``ts_dir`` leaves its metrics."""
+    return osp.join(ts_dir, osp.basename(osp.normpath(ts_dir)) + '.json')
+
+
+def find_train_scalars(src: str) -> str:
+    """``src`` if a file, else the newest ``scalars.json`` of the work_dir
+    ``src`` that holds training losses.
+
+    Raises:
+        FileNotFoundError: No launch of ``src`` logged a training loss.
+    """
+    if osp.isfile(src):
+        return src
+    if osp.isdir(src):
+        for ts_dir in reversed(launches(src)):
+            path = osp.join(ts_dir, SCALARS)
+            if osp.isfile(path) and train_points(read_scalars(path)):
+                return path
+    raise FileNotFoundError(f'no <timestamp>/{SCALARS} with training '
+                            f'losses under {src}; run tools/train.py first')
+
+
+def find_test_metrics(src: str) -> str:
+    """``src`` if a file, else the newest test metrics file of the
+    work_dir ``src`` that holds metrics.
+
+    Raises:
+        FileNotFoundError: No launch of ``src`` was a test with metrics.
+    """
+    if osp.isfile(src):
+        return src
+    if osp.isdir(src):
+        for ts_dir in reversed(launches(src)):
+            path = metrics_dump(ts_dir)
+            if osp.isfile(path) and metrics_of(read_test_metrics(path)):
+                return path
+    raise FileNotFoundError(f'no test metrics (<timestamp>/<timestamp>.json)'
+                            f' under {src}; run tools/test.py first')
 
 
 @dataclass
@@ -51,6 +168,7 @@ class RunResult:
 
 
 def pick_metric(metrics: Dict[str, float], key: str) -> Optional[float]:
+    """``coco/<key>`` if present, else the first ``<prefix>/<key>``."""
     if f'coco/{key}' in metrics:
         return metrics[f'coco/{key}']
     for name, value in metrics.items():
@@ -59,82 +177,38 @@ def pick_metric(metrics: Dict[str, float], key: str) -> Optional[float]:
     return None
 
 
-def _is_metric(key: str) -> bool:
-    return '/' in key and key.rsplit('/', 1)[1].endswith('mAP')
-
-
-def _read_json_lines(path: str) -> List[dict]:
-    rows = []
-    with open(path) as f:
-        for num, line in enumerate(f, start=1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise ValueError(f'{path}:{num}: not JSON ({e})') from e
-    return rows
-
-
-def _val_lines(ts_dir: str) -> List[Tuple[int, Dict[str, float]]]:
-    path = osp.join(ts_dir, 'vis_data', 'scalars.json')
-    if not osp.isfile(path):
-        return []
-    out = []
-    for row in _read_json_lines(path):
-        metrics = {k: v for k, v in row.items() if _is_metric(k)}
-        if metrics:
-            out.append((int(row.get('step', len(out) + 1)), metrics))
-    return out
-
-
-def _test_metrics(ts_dir: str) -> Dict[str, float]:
-    path = osp.join(ts_dir, osp.basename(ts_dir) + '.json')
-    if not osp.isfile(path):
-        return {}
-    with open(path) as f:
-        text = f.read().strip()
-    if not text:
-        return {}
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValueError(f'{path}: not JSON ({e})') from e
-    return {k: v for k, v in data.items() if _is_metric(k)}
-
-
-def _run_name(run_dir: str) -> str:
-    dumps = [p for p in glob.glob(osp.join(run_dir, '*.py')) if osp.isfile(p)]
-    base = osp.basename(osp.normpath(run_dir))
-    stems = [osp.splitext(osp.basename(p))[0] for p in dumps]
+def _run_name(work_dir: str) -> str:
+    """The config dump's stem; the newest if configs were renamed
+    between launches; the folder name without a dump."""
+    dumps = [
+        p for p in glob.glob(osp.join(work_dir, '*.py'))
+        if osp.isfile(p) and not TIMESTAMP.match(osp.basename(p)[:-3])
+    ]
+    base = osp.basename(osp.normpath(work_dir))
+    stems = [osp.basename(p)[:-3] for p in dumps]
     if base in stems or not stems:
         return base
-    # several dumps (configs renamed between launches): the newest one
-    newest = max(dumps, key=osp.getmtime)
-    return osp.splitext(osp.basename(newest))[0]
+    return osp.basename(max(dumps, key=osp.getmtime))[:-3]
 
 
-def read_run(run_dir: str) -> RunResult:
-    """Results of one run directory (the parent of ``<timestamp>``
-    folders).
+def read_run(work_dir: str) -> RunResult:
+    """Results of one work_dir (the parent of ``<ts>`` folders).
 
     The final metrics come from the newest launch that produced any: a
     ``tools/test.py`` result or the last validation of a training. The
     curve merges the validations of every launch (resumed trainings), a
     later launch winning for the same epoch.
     """
-    stamps = sorted(
-        d for d in os.listdir(run_dir)
-        if TIMESTAMP.match(d) and osp.isdir(osp.join(run_dir, d)))
-    result = RunResult(work_dir=run_dir, name=_run_name(run_dir))
+    result = RunResult(work_dir=work_dir, name=_run_name(work_dir))
     by_epoch: Dict[int, Dict[str, float]] = {}
-    for stamp in stamps:
-        ts_dir = osp.join(run_dir, stamp)
-        vals = _val_lines(ts_dir)
-        for epoch, metrics in vals:
-            by_epoch[epoch] = metrics
-        test = _test_metrics(ts_dir)
+    for ts_dir in launches(work_dir):
+        stamp = osp.basename(ts_dir)
+        scalars = osp.join(ts_dir, SCALARS)
+        vals = val_points(read_scalars(scalars)) if osp.isfile(scalars) else []
+        by_epoch.update(vals)
+        test_file = metrics_dump(ts_dir)
+        test = metrics_of(
+            read_test_metrics(test_file)) if osp.isfile(test_file) else {}
         if test:
             result.metrics, result.source = test, f'test {stamp}'
         elif vals:
@@ -145,9 +219,13 @@ def read_run(run_dir: str) -> RunResult:
 
 
 def find_runs(root: str) -> List[RunResult]:
-    """Every run directory under ``root`` (``root`` itself included),
-    sorted by path; runs that produced no metric are kept with empty
-    ``metrics``."""
+    """Every work_dir under ``root`` (``root`` itself included), sorted
+    by path; runs that produced no metric are kept with empty
+    ``metrics``.
+
+    Raises:
+        FileNotFoundError: ``root`` is not a folder.
+    """
     if not osp.isdir(root):
         raise FileNotFoundError(f'work_dirs folder not found: {root}')
     runs = []
