@@ -1,4 +1,4 @@
-"""Put trained results next to the paper's tables.
+"""Put trained results next to the paper's tables: the results table.
 
 ``configs/paper_index.yml`` lists one entry per paper row::
 
@@ -12,13 +12,18 @@ A run matches an entry when its config name (the config file stem, which
 ``tools/train.py`` uses for ``work_dirs/<name>`` and the config dump) is
 the stem of ``config``. AP is compared in percent (the paper's unit);
 MMEngine's mAP in ``[0, 1]`` is multiplied by 100.
+
+:func:`results_table` writes the README's configs table (one row per
+entry: paper box/mask AP, measured params/FLOPs, reproduced AP from the
+work_dirs, empty where there is no run); :func:`write_csv` keeps every
+number, differences and the run each came from included.
 """
 import os.path as osp
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
 from .csv_rows import write_rows_csv
-from .work_dir_results import RunResult, pick_metric
+from .work_dir_results import RunResult
 
 PAPER_KEYS = ('bbox_mAP', 'segm_mAP', 'params_M', 'flops_G')
 NOT_RUN = 'not run'
@@ -97,7 +102,8 @@ def build_report(index: Sequence[PaperRow],
         index (Sequence[PaperRow]): Paper rows.
         runs (Sequence[RunResult]): Runs found in work_dirs.
         complexity (dict, optional): ``{config path or name: {"params_M":
-            .., "flops_G": ..}}`` measured by ``get_flops.py --json``.
+            .., "flops_G": ..}}``, e.g. from
+            :func:`~gcnet_plugin.analysis.complexity.fill_complexity`.
         tables (Sequence[str], optional): Keep only these tables.
 
     Returns:
@@ -147,125 +153,65 @@ def unmatched_runs(index: Sequence[PaperRow],
     return [run for run in runs if run.name not in names]
 
 
-COLUMNS = [
-    ('row', 'Row'),
-    ('config', 'Config'),
-    ('box_paper', 'box AP paper'),
-    ('box_ours', 'box AP ours'),
-    ('box_diff', 'diff'),
-    ('mask_paper', 'mask AP paper'),
-    ('mask_ours', 'mask AP ours'),
-    ('mask_diff', 'diff'),
-    ('params_paper', 'Params (M) paper'),
-    ('params_ours', 'Params (M) ours'),
-    ('flops_paper', 'FLOPs (G) paper'),
-    ('flops_ours', 'FLOPs (G) ours'),
-    ('status', 'Result'),
-]
+TABLE_HEADER = ('| table | row | config | paper box AP | paper mask AP '
+                '| params (M) | FLOPs (G) | reproduced box / mask AP |')
 
 
-def _cell(key: str, value) -> str:
-    if value is None:
-        return '-'
-    if key.endswith('_diff'):
-        return f'{value:+.1f}'
-    if key == 'config':
-        return f'`{config_name(value)}`'
-    if isinstance(value, float):
-        return f'{value:.1f}'
-    return str(value)
+def _num(value: Optional[float]) -> str:
+    return '' if value is None else f'{value:.1f}'
 
 
-def to_markdown(rows: Sequence[dict], others: Sequence[RunResult] = ()) -> str:
-    """One Markdown table per paper table, in index order, then the runs
-    that match no paper row."""
-    parts = []
-    tables: List[str] = []
+def _reproduced(row: dict) -> str:
+    box, mask = row['box_ours'], row['mask_ours']
+    if box is None and mask is None:
+        return ''
+    return f'{_num(box) or "-"} / {_num(mask) or "-"}'
+
+
+def results_table(rows: Sequence[dict]) -> str:
+    """The README's configs table, one line per row of
+    :func:`build_report`.
+
+    Columns: :data:`TABLE_HEADER`. The config links to its file (paths in
+    the index are relative to the repository root, like the README);
+    AP and params/FLOPs have one decimal; a cell with nothing to show is
+    empty (no run, no metrics yet, not measured).
+    """
+    lines = [TABLE_HEADER, '|' + '---|' * (TABLE_HEADER.count('|') - 1)]
     for row in rows:
-        if row['table'] not in tables:
-            tables.append(row['table'])
-    for table in tables:
-        parts.append(f'#### Table {table}\n')
-        parts.append('| ' + ' | '.join(h for _, h in COLUMNS) + ' |')
-        parts.append('|' + '|'.join(
-            ':--' if k in ('row', 'config', 'status') else '--:'
-            for k, _ in COLUMNS) + '|')
-        for row in rows:
-            if row['table'] == table:
-                parts.append('| ' +
-                             ' | '.join(_cell(k, row[k])
-                                        for k, _ in COLUMNS) + ' |')
-        parts.append('')
-    if others:
-        parts.append('#### Runs not in the paper index\n')
-        parts.append('| Run | box AP | mask AP | Result |')
-        parts.append('|:--|--:|--:|:--|')
-        for run in others:
-            box = _percent(run.metric('bbox_mAP'))
-            mask = _percent(run.metric('segm_mAP'))
-            parts.append(f'| `{run.name}` | {_cell("box", box)} | '
-                         f'{_cell("mask", mask)} | '
-                         f'{run.source or "no metrics yet"} |')
-        parts.append('')
-    return '\n'.join(parts)
+        config = row['config']
+        cells = [
+            row['table'], row['row'], f'[{osp.basename(config)}]({config})',
+            _num(row['box_paper']),
+            _num(row['mask_paper']),
+            _num(row['params_ours']),
+            _num(row['flops_ours']),
+            _reproduced(row)
+        ]
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n'
 
 
-def to_text(rows: Sequence[dict]) -> str:
-    """Plain aligned table for the terminal."""
-    keys = ['table'] + [k for k, _ in COLUMNS if k != 'config']
-    heads = ['Table'] + [h for k, h in COLUMNS if k != 'config']
-    lines = [[_cell(k, row[k]) for k in keys] for row in rows]
-    widths = [
-        max([len(h)] + [len(line[i]) for line in lines])
-        for i, h in enumerate(heads)
+def run_sources(rows: Sequence[dict],
+                unmatched: Sequence[RunResult]) -> List[str]:
+    """One line per filled row saying which run (and which of its
+    results) filled it, then one per run that matches no row."""
+    lines = [
+        f'{row["table"]} {row["row"]}: {row["work_dir"]} ({row["status"]})'
+        for row in rows if row['work_dir'] is not None
     ]
-    out = ['  '.join(h.ljust(w) for h, w in zip(heads, widths))]
-    out += [
-        '  '.join(c.ljust(w) for c, w in zip(line, widths)) for line in lines
+    lines += [
+        f'run not in the index: {run.work_dir} '
+        f'({run.source or "no metrics yet"})' for run in unmatched
     ]
-    return '\n'.join(out)
+    return lines
 
 
 def write_csv(rows: Sequence[dict], path: str) -> None:
+    """Every column of :func:`build_report`, ``None`` as an empty cell."""
     keys = [
         'table', 'row', 'config', 'box_paper', 'box_ours', 'box_diff',
         'mask_paper', 'mask_ours', 'mask_diff', 'params_paper', 'params_ours',
         'flops_paper', 'flops_ours', 'status', 'work_dir'
     ]
     write_rows_csv(path, rows, keys)
-
-
-def plot_curves(runs: Sequence[RunResult], path: str) -> int:
-    """Validation box and mask AP (percent) per epoch, one line per run.
-
-    Returns:
-        int: Number of runs drawn (runs without validations are skipped).
-    """
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    drawn = 0
-    for run in runs:
-        if not run.curve:
-            continue
-        drawn += 1
-        epochs = [epoch for epoch, _ in run.curve]
-        for ax, key in zip(axes, ('bbox_mAP', 'segm_mAP')):
-            values = [pick_metric(m, key) for _, m in run.curve]
-            points = [(e, 100 * v) for e, v in zip(epochs, values)
-                      if v is not None]
-            if points:
-                ax.plot(*zip(*points), marker='o', label=run.name)
-    for ax, title in zip(axes, ('box AP', 'mask AP')):
-        ax.set_xlabel('epoch')
-        ax.set_ylabel(f'{title} (%)')
-        ax.set_title(f'validation {title}')
-        ax.grid(alpha=0.3)
-    if drawn:
-        axes[0].legend(fontsize='small')
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return drawn

@@ -1,126 +1,102 @@
-"""Trained results next to the paper's Tables 1-3.
+"""The README's configs table with the reproduced column filled in.
 
-Reads what ``tools/train.py`` and ``tools/test.py`` left in work_dirs
-(validation metrics in ``<ts>/vis_data/scalars.json``, test metrics in
-``<ts>/<ts>.json``), matches each run to the rows of
-``configs/paper_index.yml`` by config name, and prints paper box/mask AP,
-ours, the difference, params and FLOPs. Rows without a run say
-``not run``.
+One row per row of the paper (``configs/paper_index.yml``): its config,
+the paper's box/mask AP, params and FLOPs measured at 1280x800 (see
+docs/flops.md) and the box / mask AP of your run of that config, read
+from what ``tools/train.py`` / ``tools/test.py`` left in work_dirs (a
+test result, else the last validation; empty: no run yet). Prints the
+Markdown table and which run filled which row.
 
 Example::
 
     python tools/analysis_tools/paper_report.py work_dirs \\
-        --md work_dirs/paper_report.md --csv work_dirs/paper_report.csv \\
+        --md work_dirs/results.md --csv work_dirs/results.csv \\
         --plot work_dirs/ap_per_epoch.png
 
-``--measure-complexity`` runs ``tools/analysis_tools/get_flops.py CONFIG
---json`` for every listed config (slow on a CPU: it builds each full-size
-model); ``--complexity FILE`` reads/updates a cache of those numbers.
+Params/FLOPs are read from ``--complexity`` (default
+``<work_dirs>/complexity.json``); ``--measure-complexity`` measures the
+configs missing from it and saves it (slow on a CPU: each full-size model
+is built and traced).
 """
 import argparse
 import json
 import os
 import os.path as osp
-import subprocess
-import sys
-from typing import Dict, Sequence
 
+from gcnet_plugin.analysis.complexity import fill_complexity
 from gcnet_plugin.analysis.paper_comparison import (build_report,
                                                     load_paper_index,
-                                                    plot_curves, to_markdown,
-                                                    to_text, unmatched_runs,
-                                                    write_csv)
+                                                    results_table, run_sources,
+                                                    unmatched_runs, write_csv)
+from gcnet_plugin.analysis.training_curves import plot_ap_curves
 from gcnet_plugin.analysis.work_dir_results import find_runs
-
-GET_FLOPS = osp.join(osp.dirname(osp.abspath(__file__)), 'get_flops.py')
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description='Compare trained results with the GCNet paper')
+        description='Results table: the paper, params/FLOPs, your runs')
     parser.add_argument('work_dirs', nargs='?', default='work_dirs')
     parser.add_argument('--index', default='configs/paper_index.yml')
     parser.add_argument(
         '--tables',
         nargs='+',
-        default=None,
         help='only these tables, e.g. 2a 2b 3a (default: all)')
-    parser.add_argument('--md', default=None, help='write Markdown here')
-    parser.add_argument('--csv', default=None, help='write CSV here')
+    parser.add_argument('--md', help='write the Markdown table here')
     parser.add_argument(
-        '--plot',
-        default=None,
-        help='write validation AP per epoch of the runs to this PNG')
+        '--csv', help='write every number (differences, sources) here')
+    parser.add_argument(
+        '--plot', help='write validation AP per epoch of the runs here')
     parser.add_argument(
         '--complexity',
-        default=None,
-        help='JSON {config: {"params_M", "flops_G"}} of measured values')
+        help='JSON {config: {"params_M", "flops_G"}} (default: '
+        '<work_dirs>/complexity.json)')
     parser.add_argument(
         '--measure-complexity',
         action='store_true',
-        help='run get_flops.py --json for configs missing from '
-        '--complexity')
+        help='measure the configs missing from --complexity, save it')
     return parser.parse_args()
 
 
-def measure(configs: Sequence[str], known: Dict[str, dict]) -> None:
-    """Fill ``known`` with ``get_flops.py --json`` for missing configs."""
-    for config in configs:
-        if config in known:
-            continue
-        print(f'measuring params/FLOPs of {config} ...', flush=True)
-        proc = subprocess.run([sys.executable, GET_FLOPS, config, '--json'],
-                              capture_output=True,
-                              text=True)
-        lines = [
-            line for line in proc.stdout.splitlines()
-            if line.strip().startswith('{')
-        ]
-        if proc.returncode != 0 or not lines:
-            print(f'  failed (exit {proc.returncode}): '
-                  f'{proc.stderr.strip().splitlines()[-1:]}')
-            continue
-        known[config] = json.loads(lines[-1])
+def _write(path: str, text: str) -> None:
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'w') as f:
+        f.write(text)
+    print(f'wrote {path}')
 
 
 def main() -> None:
     args = parse_args()
     index = load_paper_index(args.index)
     runs = find_runs(args.work_dirs) if osp.isdir(args.work_dirs) else []
-    if not runs:
-        print(f'no runs found under {args.work_dirs}')
-
-    complexity: Dict[str, dict] = {}
-    if args.complexity and osp.isfile(args.complexity):
-        with open(args.complexity) as f:
+    complexity_file = args.complexity or osp.join(args.work_dirs,
+                                                  'complexity.json')
+    complexity = {}
+    if osp.isfile(complexity_file):
+        with open(complexity_file) as f:
             complexity = json.load(f)
     if args.measure_complexity:
-        configs = list(
-            dict.fromkeys(e.config for e in index
-                          if not args.tables or e.table in args.tables))
-        measure(configs, complexity)
-        if args.complexity:
-            with open(args.complexity, 'w') as f:
-                json.dump(complexity, f, indent=2)
+        configs = [
+            e.config for e in index
+            if not args.tables or e.table in args.tables
+        ]
+        fill_complexity(list(dict.fromkeys(configs)), complexity)
+        _write(complexity_file, json.dumps(complexity, indent=2) + '\n')
 
     rows = build_report(index, runs, complexity, args.tables)
-    print(to_text(rows))
-    others = unmatched_runs(index, runs)
-    for run in others:
-        print(f'run not in the index: {run.work_dir} '
-              f'({run.source or "no metrics yet"})')
+    table = results_table(rows)
+    print(table)
+    print('\n'.join(
+        run_sources(rows, unmatched_runs(index, runs))
+        or [f'no runs under {args.work_dirs}']))
     if args.md:
-        os.makedirs(osp.dirname(osp.abspath(args.md)), exist_ok=True)
-        with open(args.md, 'w') as f:
-            f.write(to_markdown(rows, others))
-        print(f'wrote {args.md}')
+        _write(args.md, table)
     if args.csv:
         os.makedirs(osp.dirname(osp.abspath(args.csv)), exist_ok=True)
         write_csv(rows, args.csv)
         print(f'wrote {args.csv}')
     if args.plot:
         os.makedirs(osp.dirname(osp.abspath(args.plot)), exist_ok=True)
-        drawn = plot_curves(runs, args.plot)
+        drawn = plot_ap_curves(runs, args.plot)
         print(f'wrote {args.plot} ({drawn} runs with validation AP)')
 
 

@@ -1,0 +1,169 @@
+"""The results table: paper rows, measured params/FLOPs and reproduced AP
+from fake work_dirs."""
+import csv
+import json
+
+import pytest
+
+from gcnet_plugin.analysis.paper_comparison import (TABLE_HEADER, build_report,
+                                                    load_paper_index,
+                                                    results_table, run_sources,
+                                                    unmatched_runs, write_csv)
+from gcnet_plugin.analysis.work_dir_results import find_runs
+
+INDEX = """\
+- table: 2a
+  row: baseline
+  config: configs/gcnet/base_1x_coco.py
+  paper: {bbox_mAP: 37.2, segm_mAP: 33.8, flops_G: 279.4}
+- table: 2a
+  row: +all GC
+  config: configs/gcnet/gc_1x_coco.py
+  paper: {bbox_mAP: 39.4, segm_mAP: 35.7, params_M: 46.9, flops_G: 279.6}
+- table: 3b
+  row: X101 +GC
+  config: configs/gcnet/x101-gc_1x_coco-test-dev.py
+  paper: {bbox_mAP: 45.4}
+"""
+COMPLEXITY = {
+    'configs/gcnet/gc_1x_coco.py': {
+        'params_M': 46.918,
+        'flops_G': 259.919
+    },
+    'base_1x_coco': {  # by config name also works
+        'params_M': 44.4,
+        'flops_G': 259.8
+    },
+}
+
+
+def _write_lines(path, rows) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(''.join(json.dumps(r) + '\n' for r in rows))
+
+
+@pytest.fixture
+def work_dirs(tmp_path):
+    """base: validations only; gc: trained, then tested; a quickstart
+    run that matches no paper row; x101: never run."""
+    root = tmp_path / 'work_dirs'
+    base = root / 'base_1x_coco'
+    _write_lines(base / '20240101_000000/vis_data/scalars.json', [
+        {
+            'loss': 1.3,
+            'step': 50
+        },
+        {
+            'coco/bbox_mAP': 0.3746,
+            'coco/segm_mAP': 0.339,
+            'step': 12
+        },
+    ])
+    (base / 'base_1x_coco.py').write_text('model = dict()\n')
+    gc = root / 'custom' / 'gc_run'
+    _write_lines(gc / '20240103_000000/vis_data/scalars.json',
+                 [{
+                     'coco/bbox_mAP': 0.390,
+                     'coco/segm_mAP': 0.350,
+                     'step': 12
+                 }])
+    (gc / 'gc_1x_coco.py').write_text('model = dict()\n')
+    (gc / '20240104_000000').mkdir()
+    (gc / '20240104_000000' / '20240104_000000.json').write_text(
+        json.dumps({
+            'coco/bbox_mAP': 0.396,
+            'coco/segm_mAP': 0.355
+        }))
+    _write_lines(root / 'quickstart/20240105_000000/vis_data/scalars.json',
+                 [{
+                     'coco/bbox_mAP': 0.011,
+                     'coco/segm_mAP': 0.008,
+                     'step': 2
+                 }])
+    (tmp_path / 'index.yml').write_text(INDEX)
+    return root
+
+
+def _cells(line: str) -> list:
+    return [c.strip() for c in line.strip().strip('|').split('|')]
+
+
+def test_reproduced_column_filled_from_work_dirs(work_dirs):
+    index = load_paper_index(str(work_dirs.parent / 'index.yml'))
+    runs = find_runs(str(work_dirs))
+    rows = build_report(index, runs, COMPLEXITY)
+    lines = results_table(rows).splitlines()
+    assert lines[0] == TABLE_HEADER
+    assert _cells(lines[1]) == ['---'] * 8
+    assert [_cells(line) for line in lines[2:]] == [
+        [
+            '2a', 'baseline',
+            '[base_1x_coco.py](configs/gcnet/base_1x_coco.py)', '37.2', '33.8',
+            '44.4', '259.8', '37.5 / 33.9'
+        ],
+        [
+            '2a', '+all GC', '[gc_1x_coco.py](configs/gcnet/gc_1x_coco.py)',
+            '39.4', '35.7', '46.9', '259.9', '39.6 / 35.5'
+        ],
+        # never run, not measured: empty cells
+        [
+            '3b', 'X101 +GC', '[x101-gc_1x_coco-test-dev.py]'
+            '(configs/gcnet/x101-gc_1x_coco-test-dev.py)', '45.4', '', '', '',
+            ''
+        ],
+    ]
+    # the test result wins over the last validation of the same run
+    gc = rows[1]
+    assert gc['status'] == 'test 20240104_000000'
+    assert gc['box_diff'] == 0.2 and gc['mask_diff'] == -0.2
+    assert run_sources(rows, unmatched_runs(index, runs)) == [
+        f'2a baseline: {work_dirs / "base_1x_coco"} (val epoch 12)',
+        f'2a +all GC: {work_dirs / "custom" / "gc_run"} '
+        '(test 20240104_000000)',
+        f'run not in the index: {work_dirs / "quickstart"} (val epoch 2)',
+    ]
+
+
+def test_missing_work_dirs_leave_the_column_empty(tmp_path):
+    (tmp_path / 'index.yml').write_text(INDEX)
+    index = load_paper_index(str(tmp_path / 'index.yml'))
+    rows = build_report(index, [], tables=['2a'])
+    assert [r['row'] for r in rows] == ['baseline', '+all GC']
+    lines = results_table(rows).splitlines()
+    assert [_cells(line)[-1] for line in lines[2:]] == ['', '']
+    assert [_cells(line)[5:7] for line in lines[2:]] == [['', '']] * 2
+    assert all(r['status'] == 'not run' for r in rows)
+
+
+def test_run_without_metrics_gives_an_empty_cell(work_dirs):
+    (work_dirs / 'x101-gc_1x_coco-test-dev' /
+     '20240106_000000').mkdir(parents=True)
+    index = load_paper_index(str(work_dirs.parent / 'index.yml'))
+    rows = build_report(index, find_runs(str(work_dirs)), tables=['3b'])
+    assert rows[0]['status'] == 'no metrics yet'
+    assert _cells(results_table(rows).splitlines()[2])[-1] == ''
+
+
+def test_csv_keeps_every_number(work_dirs, tmp_path):
+    index = load_paper_index(str(work_dirs.parent / 'index.yml'))
+    rows = build_report(index, find_runs(str(work_dirs)), COMPLEXITY)
+    write_csv(rows, str(tmp_path / 'r.csv'))
+    with open(tmp_path / 'r.csv') as f:
+        written = list(csv.DictReader(f))
+    assert [r['row'] for r in written] == ['baseline', '+all GC', 'X101 +GC']
+    assert written[1]['box_ours'] == '39.6'
+    assert written[1]['params_paper'] == '46.9'
+    assert written[1]['params_ours'] == '46.918'
+    assert written[2]['status'] == 'not run'
+    assert written[2]['box_ours'] == ''
+
+
+def test_bad_index(tmp_path):
+    path = tmp_path / 'index.yml'
+    path.write_text('- table: 2a\n  row: x\n')
+    with pytest.raises(ValueError, match='entry 1: missing'):
+        load_paper_index(str(path))
+    path.write_text('- {table: 2a, row: x, config: a.py, '
+                    'paper: {box: 1}}\n')
+    with pytest.raises(ValueError, match='unknown paper keys'):
+        load_paper_index(str(path))

@@ -1,0 +1,48 @@
+"""tools/analysis_tools/paper_report.py writes the README's table."""
+import json
+
+INDEX = """\
+- table: 2a
+  row: +all GC
+  config: configs/gcnet/gc_1x_coco.py
+  paper: {bbox_mAP: 39.4, segm_mAP: 35.7, params_M: 46.9, flops_G: 279.6}
+- table: 2b
+  row: afterAdd
+  config: configs/gcnet/gc-afteradd_1x_coco.py
+  paper: {bbox_mAP: 39.4, segm_mAP: 35.8}
+"""
+
+
+def test_table_with_reproduced_ap_and_cached_complexity(tmp_path, run_tool):
+    work_dirs = tmp_path / 'work_dirs'
+    test = work_dirs / 'gc_1x_coco' / '20240104_000000'
+    test.mkdir(parents=True)
+    (test / '20240104_000000.json').write_text(
+        json.dumps({
+            'coco/bbox_mAP': 0.396,
+            'coco/segm_mAP': 0.355
+        }))
+    (work_dirs / 'complexity.json').write_text(
+        json.dumps({
+            'configs/gcnet/gc_1x_coco.py': {
+                'params_M': 46.918,
+                'flops_G': 259.919
+            }
+        }))
+    (tmp_path / 'index.yml').write_text(INDEX)
+    md = tmp_path / 'out' / 'results.md'
+    printed = run_tool('analysis_tools/paper_report.py', work_dirs, '--index',
+                       tmp_path / 'index.yml', '--md', md, '--csv',
+                       tmp_path / 'out' / 'results.csv')
+    table = md.read_text().splitlines()
+    assert table[0] == ('| table | row | config | paper box AP | paper mask '
+                        'AP | params (M) | FLOPs (G) | reproduced box / mask '
+                        'AP |')
+    assert table[2] == ('| 2a | +all GC | [gc_1x_coco.py]'
+                        '(configs/gcnet/gc_1x_coco.py) | 39.4 | 35.7 | 46.9 '
+                        '| 259.9 | 39.6 / 35.5 |')
+    assert table[3].endswith('| 39.4 | 35.8 |  |  |  |')
+    assert printed.startswith(md.read_text())
+    assert (f'2a +all GC: {work_dirs / "gc_1x_coco"} (test 20240104_000000)'
+            in printed)
+    assert (tmp_path / 'out' / 'results.csv').exists()
