@@ -2,11 +2,13 @@
 
 Machines here are shared and noisy, so the cases of a comparison run in
 interleaved rounds (every case once per round, the order rotating each
-round) and the tools report medians and ratios, never single timings.
+round) and the tools report medians and ratios, never single timings
+(see docs/benchmarks.md). On CUDA, :func:`kernel_ms` adds the device time
+of the same work, without the host's launch gaps.
 """
 import platform
 import time
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 
@@ -45,3 +47,42 @@ def interleaved_times(cases: Dict[str, Callable[[], None]], device: str,
             if r >= warmup:
                 times[k].append(time.perf_counter() - t0)
     return times
+
+
+def default_rounds(device: str,
+                   repeats: Optional[int] = None,
+                   warmup: Optional[int] = None,
+                   cpu_repeats: int = 5) -> Tuple[int, int]:
+    """``(repeats, warmup)``: the given ones, else 20 and 3 timed and
+    untimed rounds on CUDA, ``cpu_repeats`` and 1 on the CPU."""
+    on_cuda = device == 'cuda'
+    if repeats is None:
+        repeats = 20 if on_cuda else cpu_repeats
+    if warmup is None:
+        warmup = 3 if on_cuda else 1
+    return repeats, warmup
+
+
+def kernel_ms(fn: Callable[[], None], iters: int) -> Optional[float]:
+    """CUDA kernel time of one ``fn()``, averaged over ``iters`` calls.
+
+    The sum of the kernel times ``torch.profiler`` attributes to the ops:
+    what the work costs inside a network that keeps the GPU busy. None
+    (and a line saying why) where the profiler cannot tell.
+    """
+    try:
+        from torch.profiler import ProfilerActivity, profile
+        fn()
+        torch.cuda.synchronize()
+        with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA
+                                 ]) as prof:
+            for _ in range(iters):
+                fn()
+            torch.cuda.synchronize()
+        total_us = sum(e.self_device_time_total for e in prof.events()
+                       if e.device_type.name == 'CPU'
+                       and not e.name.startswith('Activity Buffer'))
+        return total_us / iters / 1e3
+    except Exception as e:  # noqa: BLE001  (report it, keep the rest)
+        print(f'# device time unavailable: {e!r}')
+        return None
