@@ -1,7 +1,7 @@
 """Every tool is a thin command line: it imports the package, never
-another tool, never edits ``sys.path`` and runs no other program; and
-every name it imports from the package exists (checked without running
-the tool)."""
+another tool, never edits the module search path and runs no other
+program; every name it imports from the package exists (checked without
+running the tool)."""
 import ast
 import importlib
 
@@ -19,7 +19,7 @@ def _imports(tree: ast.AST):
 
 
 def _calls_out(node: ast.AST) -> bool:
-    """``sys.path``, ``os.system`` or ``os.popen``."""
+    """The module search path of ``sys``, ``os.system`` or ``os.popen``."""
     return (isinstance(node, ast.Attribute)
             and isinstance(node.value, ast.Name)
             and (node.value.id, node.attr) in {('sys', 'path'),
