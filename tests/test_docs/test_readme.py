@@ -161,3 +161,24 @@ def test_configs_table_params_flops(repo_root):
         if 'flops_G' in paper:
             assert flops < paper['flops_G'], where
     assert set(seen) == set(doc)
+
+
+def test_configs_table_is_what_paper_report_writes(repo_root):
+    """``paper_report.py`` writes the README's table (no runs: an empty
+    reproduced column), given the README's params/FLOPs."""
+    from gcnet_plugin.analysis.paper_comparison import (build_report,
+                                                        load_paper_index,
+                                                        results_table)
+    text = _readme(repo_root)
+    complexity = {
+        TABLE_LINK.match(cells[2]).group(2): {
+            'params_M': float(cells[5]),
+            'flops_G': float(cells[6])
+        }
+        for cells in _configs_table(text)
+    }
+    index = load_paper_index(str(repo_root / 'configs' / 'paper_index.yml'))
+    written = results_table(build_report(index, [], complexity))
+    lines = text.splitlines()
+    start = lines.index(written.splitlines()[0])
+    assert lines[start:start + len(index) + 2] == written.splitlines()
