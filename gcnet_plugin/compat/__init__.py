@@ -11,17 +11,19 @@ distributed runs without CUDA).
 """
 from .checkpoint_fit import (CheckpointFit, CheckpointFitHook,
                              CheckpointMismatchError, check_checkpoint_fits)
+from .checkpoint_loading import CheckpointDownloadError
 from .checkpoint_loading import install as install_checkpoint_loading
 from .checkpoint_loading import safe_torch_load
-from .cpu_dist import (CPUDistributedDataParallel, check_sync_bn, find_sync_bn,
-                       setup_cpu_dist)
+from .cpu_dist import (CPUDistributedDataParallel, SyncBNError, check_sync_bn,
+                       find_sync_bn, setup_cpu_dist)
 from .safe_pickle import CheckpointRefusedError
 
 install_checkpoint_loading()
 
 __all__ = [
-    'CheckpointFit', 'CheckpointFitHook', 'CheckpointMismatchError',
-    'CheckpointRefusedError', 'CPUDistributedDataParallel',
-    'check_checkpoint_fits', 'check_sync_bn', 'find_sync_bn',
-    'install_checkpoint_loading', 'safe_torch_load', 'setup_cpu_dist'
+    'CheckpointDownloadError', 'CheckpointFit', 'CheckpointFitHook',
+    'CheckpointMismatchError', 'CheckpointRefusedError',
+    'CPUDistributedDataParallel', 'SyncBNError', 'check_checkpoint_fits',
+    'check_sync_bn', 'find_sync_bn', 'install_checkpoint_loading',
+    'safe_torch_load', 'setup_cpu_dist'
 ]

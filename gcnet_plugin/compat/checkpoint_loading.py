@@ -29,12 +29,19 @@ import torch
 
 from . import safe_pickle
 
-__all__ = ['safe_torch_load', 'load_from_local', 'load_url', 'install']
+__all__ = [
+    'CheckpointDownloadError', 'safe_torch_load', 'load_from_local',
+    'load_url', 'install'
+]
 
 FileLike = Union[str, os.PathLike, IO[bytes]]
 MapLocation = Optional[Union[str, torch.device, Callable, dict]]
 
 _TRUE = ('1', 'y', 'yes', 'true')
+
+
+class CheckpointDownloadError(OSError):
+    """A checkpoint URL could not be downloaded."""
 
 
 def _is_torchscript(f: FileLike) -> bool:
@@ -146,8 +153,16 @@ def load_url(url: str,
         if check_hash:
             match = torch.hub.HASH_REGEX.search(filename)
             hash_prefix = match.group(1) if match else None
-        torch.hub.download_url_to_file(
-            url, cached_file, hash_prefix, progress=progress)
+        try:
+            torch.hub.download_url_to_file(
+                url, cached_file, hash_prefix, progress=progress)
+        except (OSError, RuntimeError) as exc:
+            # URLError/HTTPError are OSErrors; a hash mismatch is a
+            # RuntimeError. torch removes its partial download itself.
+            raise CheckpointDownloadError(
+                f'{url}: download failed ({exc}). Check the URL and the '
+                'network, or download the file yourself and pass its local '
+                'path.') from exc
     return safe_torch_load(cached_file, map_location=map_location)
 
 

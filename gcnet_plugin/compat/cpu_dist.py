@@ -27,12 +27,16 @@ from mmengine.registry import MODEL_WRAPPERS
 from torch import nn
 
 __all__ = [
-    'CPUDistributedDataParallel', 'setup_cpu_dist', 'find_sync_bn',
-    'check_sync_bn'
+    'CPUDistributedDataParallel', 'SyncBNError', 'setup_cpu_dist',
+    'find_sync_bn', 'check_sync_bn'
 ]
 
 SYNC_BN_TYPES = ('SyncBN', 'MMSyncBN', 'SyncBatchNorm')
 DDP_TYPES = ('MMDistributedDataParallel', 'DistributedDataParallel')
+
+
+class SyncBNError(RuntimeError):
+    """A SyncBN model in a distributed run without CUDA."""
 
 
 @MODEL_WRAPPERS.register_module()
@@ -106,13 +110,13 @@ def check_sync_bn(cfg: Config) -> None:
         cfg (Config): The full config.
 
     Raises:
-        RuntimeError: The model uses SyncBN; the message names the
+        SyncBNError: The model uses SyncBN; the message names the
             ``--cfg-options`` that switch it to BN.
     """
     paths = find_sync_bn(cfg)
     if paths:
         options = ' '.join(f'{path}=BN' for path in paths)
-        raise RuntimeError(
+        raise SyncBNError(
             'SyncBN needs CUDA: this config uses SyncBN in '
             f'{", ".join(paths)}, which cannot synchronise CPU processes. '
             f'Train on CPU with plain BN: --cfg-options {options}')

@@ -11,31 +11,56 @@ dataset whose ``backend_args`` name a non-local backend is skipped.
 """
 import json
 import os.path as osp
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from mmengine.config import Config
 
+from .dataset_cfgs import SPLITS, split_datasets, split_evaluators
+
 # Annotation files larger than this are checked for existence and for
-# starting like a JSON object only (COCO's train file is 450 MB: parsing it
-# twice would add ~20 s to every start).
+# starting like a JSON object only: parsing COCO's train file here, and
+# again in the dataset, would slow every start down.
 MAX_PARSE_BYTES = 64 * 2**20
-QUICKSTART_HINT = ('Run `python tools/misc/make_quickstart_data.py` (or '
-                   '`make demo`) to generate the quickstart data.')
-COCO_HINT = ('Download COCO 2017 (train2017/, val2017/, annotations/) to '
-             'data/coco/, or point `data_root` (and the evaluators\' '
-             '`ann_file`) at your copy.')
+
+CLASSES_HINT = ('Set the dataset\'s metainfo.classes to category names '
+                'of this file, or point the config at the file that has '
+                'your classes.')
+# What to do, by the kind of problem. "missing": the data is not where the
+# config looks; "corrupt": the file is there but unreadable; "content": it
+# reads but is not a usable COCO file.
+QUICKSTART_HINTS = dict(
+    missing='Run `python tools/misc/make_quickstart_data.py` (or `make '
+    'demo`) to generate the quickstart data.',
+    corrupt='Delete data/quickstart/ and run `python '
+    'tools/misc/make_quickstart_data.py` to generate it again.',
+    content='Delete data/quickstart/ and run `python '
+    'tools/misc/make_quickstart_data.py` to generate it again.',
+    classes=CLASSES_HINT)
+COCO_HINTS = dict(
+    missing='Download COCO 2017 (train2017/, val2017/, annotations/) to '
+    'data/coco/, or pass `--data-root DIR` to tools/train.py and '
+    'tools/test.py to read your copy (it sets every dataloader\'s '
+    'data_root and the evaluators\' ann_file). In a config, redefine '
+    'train/val/test_dataloader.dataset.data_root and val/test_evaluator.'
+    'ann_file: a child config that sets only `data_root` changes nothing.',
+    corrupt='The file is truncated or was edited by hand: unpack '
+    'annotations_trainval2017.zip again (or restore your copy).',
+    content='The config must name a COCO instances file (images, '
+    'annotations and categories with matching ids): fix or replace it.',
+    classes=CLASSES_HINT)
 
 
 class DataCheckError(ValueError):
     """A config's data is missing or malformed; the message says what."""
 
 
-def _hint(path: str) -> str:
-    return QUICKSTART_HINT if 'quickstart' in path else COCO_HINT
+def _hint(path: str, kind: str) -> str:
+    hints = QUICKSTART_HINTS if 'quickstart' in path else COCO_HINTS
+    return hints[kind]
 
 
-def _fail(where: str, path: str, problem: str) -> None:
-    raise DataCheckError(f'{where}: {problem}: {path}\n  {_hint(path)}')
+def _fail(where: str, path: str, problem: str, kind: str = 'missing') -> None:
+    raise DataCheckError(f'{where}: {problem}: {path}\n  {_hint(path, kind)}')
 
 
 def _is_remote(path: str, backend_args: Optional[dict]) -> bool:
@@ -49,19 +74,6 @@ def _join(root: Optional[str], path: str) -> str:
     if root and not osp.isabs(path):
         return osp.join(root, path)
     return path
-
-
-def _datasets(cfg: Any) -> Iterator[Dict]:
-    """Yield the leaf dataset configs inside dataset wrappers."""
-    if cfg is None:
-        return
-    if 'datasets' in cfg:  # ConcatDataset
-        for sub in cfg['datasets']:
-            yield from _datasets(sub)
-    elif 'dataset' in cfg:  # RepeatDataset, ClassBalancedDataset, ...
-        yield from _datasets(cfg['dataset'])
-    else:
-        yield cfg
 
 
 def _check_bbox(bbox: Any) -> Optional[str]:
@@ -97,15 +109,18 @@ def check_coco_json(ann_file: str,
         with open(ann_file, 'rb') as f:
             head = f.read(64).lstrip()
         if not head.startswith(b'{'):
-            _fail(where, ann_file, 'annotation file is not a JSON object')
+            _fail(where, ann_file, 'annotation file is not a JSON object',
+                  'corrupt')
         return
     try:
         with open(ann_file) as f:
             data = json.load(f)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        _fail(where, ann_file, f'annotation file is not valid JSON ({e})')
+        _fail(where, ann_file, f'annotation file is not valid JSON ({e})',
+              'corrupt')
     if not isinstance(data, dict):
-        _fail(where, ann_file, 'annotation file is not a JSON object')
+        _fail(where, ann_file, 'annotation file is not a JSON object',
+              'content')
     missing = [
         k for k in ('images', 'annotations', 'categories')
         if not isinstance(data.get(k), list)
@@ -114,36 +129,38 @@ def check_coco_json(ann_file: str,
         _fail(
             where, ann_file,
             f'annotation file has no list {missing} (a COCO file needs '
-            '"images", "annotations" and "categories")')
+            '"images", "annotations" and "categories")', 'content')
     try:
         image_ids = {img['id'] for img in data['images']}
         cat_ids = {cat['id'] for cat in data['categories']}
         cat_names = {cat.get('name') for cat in data['categories']}
     except (KeyError, TypeError):
-        _fail(where, ann_file, 'an image or category entry has no "id"')
+        _fail(where, ann_file, 'an image or category entry has no "id"',
+              'content')
     for i, ann in enumerate(data['annotations']):
         ann_id = ann.get('id', f'#{i}') if isinstance(ann, dict) else f'#{i}'
         if not isinstance(ann, dict) or ann.get('image_id') not in image_ids:
             _fail(
                 where, ann_file,
                 f'annotation {ann_id} refers to an unknown image id '
-                f'{ann.get("image_id") if isinstance(ann, dict) else None}')
+                f'{ann.get("image_id") if isinstance(ann, dict) else None}',
+                'content')
         if ann.get('category_id') not in cat_ids:
             _fail(
                 where, ann_file,
                 f'annotation {ann_id} refers to an unknown category id '
-                f'{ann.get("category_id")}')
+                f'{ann.get("category_id")}', 'content')
         problem = _check_bbox(ann.get('bbox'))
         if problem:
             _fail(
                 where, ann_file,
                 f'annotation {ann_id} has a bad bbox {ann.get("bbox")!r}: '
-                f'it {problem}')
+                f'it {problem}', 'content')
     if classes and not set(classes) & cat_names:
         _fail(
             where, ann_file,
             f'none of the config\'s classes {tuple(classes)} is a '
-            f'category of the annotation file {sorted(cat_names)}')
+            f'category of the annotation file {sorted(cat_names)}', 'classes')
 
 
 def _check_dataset(where: str, ds: Dict) -> List[str]:
@@ -187,22 +204,52 @@ def check_data_cfg(cfg: Config) -> None:
         DataCheckError: With the config key, the path, the problem and
             what to do (generate the quickstart data, or download COCO).
     """
+    try:
+        _check_splits(cfg)
+    except DataCheckError as exc:
+        note = ignored_data_root(cfg)
+        if note is None:
+            raise
+        raise DataCheckError(f'{exc}\n  {note}') from None
+
+
+def _check_splits(cfg: Config) -> None:
     seen = set()
-    for split in ('train', 'val', 'test'):
-        loader = cfg.get(f'{split}_dataloader')
-        if not loader or not loader.get('dataset'):
-            continue
-        for ds in _datasets(loader['dataset']):
-            seen.update(_check_dataset(f'{split}_dataloader.dataset', ds))
-        evaluators = cfg.get(f'{split}_evaluator')
-        if split == 'train' or not evaluators:
-            continue
-        if isinstance(evaluators, dict):
-            evaluators = [evaluators]
-        for ev in evaluators:
-            ann_file = ev.get('ann_file') if isinstance(ev, dict) else None
+    for split in SPLITS:
+        for where, ds in split_datasets(cfg, split):
+            seen.update(_check_dataset(where, ds))
+        for where, ev in split_evaluators(cfg, split):
+            ann_file = ev.get('ann_file')
             if not ann_file or osp.normpath(ann_file) in seen or _is_remote(
                     ann_file, ev.get('backend_args')):
                 continue
-            check_coco_json(ann_file, f'{split}_evaluator.ann_file')
+            check_coco_json(ann_file, f'{where}.ann_file')
             seen.add(osp.normpath(ann_file))
+
+
+def ignored_data_root(cfg: Config) -> Optional[str]:
+    """Name the trap of a top-level ``data_root`` the dataloaders ignore.
+
+    A child config that sets only ``data_root`` leaves the dataloaders at
+    the base config's path (mmengine resolved them when it read the base
+    file).
+
+    Args:
+        cfg (Config): A full config.
+
+    Returns:
+        str | None: What happened and the fix, or None when every dataset
+        reads the top-level ``data_root`` (or there is none).
+    """
+    top = cfg.get('data_root')
+    if not isinstance(top, str):
+        return None
+    for split in SPLITS:
+        for where, ds in split_datasets(cfg, split):
+            root = ds.get('data_root')
+            if root and osp.normpath(root) != osp.normpath(top):
+                return (f'The config sets data_root = {top!r} but '
+                        f'{where}.data_root is {root!r}: mmengine filled the '
+                        'dataloaders in when it read the base config, before '
+                        f'the change. Pass --data-root {top} instead.')
+    return None

@@ -185,3 +185,28 @@ def _retarget(cfg: Config, root: str) -> Config:
         cfg[f'{split}_evaluator'].ann_file = osp.join(
             root, 'annotations', 'instances_val2017.json')
     return cfg
+
+
+def test_hints_fit_the_problem(source, tmp_path):
+    """Missing data: the download or --data-root; a corrupt file: unpack
+    it again (not a download); a wrong file: fix or replace it."""
+    root = str(tmp_path / 'coco') + '/'
+    with pytest.raises(DataCheckError) as e:
+        check_data_cfg(_cfg(root))
+    assert 'Download COCO 2017' in str(e.value)
+    assert '--data-root DIR' in str(e.value)
+    assert 'a child config that sets only `data_root` changes nothing' in str(
+        e.value)
+    shutil.copytree(source, root)
+    with open(_train_ann(root), 'w') as f:
+        f.write('{"images": [')
+    with pytest.raises(DataCheckError) as e:
+        check_data_cfg(_cfg(root))
+    assert 'not valid JSON' in str(e.value)
+    assert 'unpack annotations_trainval2017.zip again' in str(e.value)
+    assert 'Download' not in str(e.value)
+    with open(_train_ann(root), 'w') as f:
+        f.write('{"images": [], "annotations": []}')
+    with pytest.raises(DataCheckError) as e:
+        check_data_cfg(_cfg(root))
+    assert 'must name a COCO instances file' in str(e.value)

@@ -1,0 +1,164 @@
+"""``tools/test.py``'s steps: the checkpoint, visualisation, test-time
+augmentation, the fit check, dumping predictions and conv-BN fusion.
+
+As MMDetection 3.3's ``tools/test.py``, plus: the checkpoint (a local
+file or an ``http(s)://`` URL, read by the safe loader of
+:mod:`gcnet_plugin.compat`) must fit the model
+(:class:`~gcnet_plugin.compat.CheckpointFitHook`), and ``--fuse-conv-bn``
+folds each BatchNorm into the conv before it for a faster test.
+Formatting results without evaluating (COCO test-dev) is the evaluator's
+``format_only``, which the ``*-test-dev.py`` configs set.
+"""
+import os.path as osp
+import warnings
+from copy import deepcopy
+from types import SimpleNamespace
+from typing import Any, Optional
+
+from mmengine.config import Config, ConfigDict
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from ..compat import CheckpointFitHook
+from .errors import ConfigError
+
+__all__ = [
+    'FuseConvBNHook', 'check_checkpoint_arg', 'prepare_test_cfg',
+    'finish_test_runner'
+]
+
+URL_SCHEMES = ('http://', 'https://', 'torchvision://', 'open-mmlab://',
+               'mmcls://', 'pavi://', 's3://')
+
+
+def check_checkpoint_arg(checkpoint: str) -> None:
+    """Refuse a local checkpoint path that does not exist.
+
+    Args:
+        checkpoint (str): ``CHECKPOINT`` of ``tools/test.py``.
+
+    Raises:
+        ConfigError: It is neither a URL nor an existing file.
+    """
+    if checkpoint.startswith(URL_SCHEMES) or osp.isfile(checkpoint):
+        return
+    raise ConfigError(f'{checkpoint}: checkpoint file not found. Pass a '
+                      '.pth file or an http(s):// URL.')
+
+
+class FuseConvBNHook(Hook):
+    """Fold every BatchNorm that follows a conv into it before testing.
+
+    Runs in ``before_test``, after the Runner has loaded the checkpoint
+    (``after_load_checkpoint`` is too early: the weights are not in the
+    model yet). Uses ``mmcv.cnn.fuse_conv_bn``.
+    """
+
+    priority = 'LOW'
+
+    def before_test(self, runner) -> None:
+        from mmcv.cnn import fuse_conv_bn
+        model = runner.model
+        while is_model_wrapper(model):
+            model = model.module
+        fuse_conv_bn(model)
+
+
+def _tta_cfg(cfg: Config) -> Config:
+    """MMDetection's ``--tta``: wrap the model in its TTA model."""
+    if 'tta_model' not in cfg:
+        warnings.warn('Cannot find ``tta_model`` in config, '
+                      'we will set it as default.')
+        cfg.tta_model = dict(
+            type='DetTTAModel',
+            tta_cfg=dict(
+                nms=dict(type='nms', iou_threshold=0.5), max_per_img=100))
+    if 'tta_pipeline' not in cfg:
+        warnings.warn('Cannot find ``tta_pipeline`` in config, '
+                      'we will set it as default.')
+        test_data_cfg = cfg.test_dataloader.dataset
+        while 'dataset' in test_data_cfg:
+            test_data_cfg = test_data_cfg['dataset']
+        cfg.tta_pipeline = deepcopy(test_data_cfg.pipeline)
+        flip_tta = dict(
+            type='TestTimeAug',
+            transforms=[
+                [
+                    dict(type='RandomFlip', prob=1.),
+                    dict(type='RandomFlip', prob=0.)
+                ],
+                [
+                    dict(
+                        type='PackDetInputs',
+                        meta_keys=('img_id', 'img_path', 'ori_shape',
+                                   'img_shape', 'scale_factor', 'flip',
+                                   'flip_direction'))
+                ],
+            ])
+        cfg.tta_pipeline[-1] = flip_tta
+    cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    return cfg
+
+
+def prepare_test_cfg(cfg: Config,
+                     checkpoint: str,
+                     out: Optional[str] = None,
+                     show: bool = False,
+                     show_dir: Optional[str] = None,
+                     wait_time: float = 2,
+                     tta: bool = False) -> Config:
+    """Apply ``tools/test.py``'s options to a config.
+
+    Args:
+        cfg (Config): From :func:`~gcnet_plugin.cli.config.load_config`.
+        checkpoint (str): A local file or a URL.
+        out (str, optional): ``--out``; must end in ``.pkl``/``.pickle``.
+        show (bool): ``--show``.
+        show_dir (str, optional): ``--show-dir``.
+        wait_time (float): ``--wait-time``.
+        tta (bool): ``--tta``.
+
+    Returns:
+        Config: The config (a new one with visualisation).
+
+    Raises:
+        ConfigError: The checkpoint is missing or ``out`` is not a pickle.
+    """
+    check_checkpoint_arg(checkpoint)
+    if out is not None and not out.endswith(('.pkl', '.pickle')):
+        raise ConfigError(f'--out {out}: the file must end in .pkl or '
+                          '.pickle.')
+    cfg.load_from = checkpoint
+    if show or show_dir:
+        from mmdet.engine.hooks.utils import trigger_visualization_hook
+        cfg = trigger_visualization_hook(
+            cfg,
+            SimpleNamespace(show=show, show_dir=show_dir, wait_time=wait_time))
+    if tta:
+        cfg = _tta_cfg(cfg)
+    return cfg
+
+
+def finish_test_runner(runner: Any,
+                       checkpoint: str,
+                       allow_partial: bool = False,
+                       out: Optional[str] = None,
+                       fuse_conv_bn: bool = False) -> None:
+    """Register the fit check, the prediction dump and conv-BN fusion.
+
+    Args:
+        runner (Runner): The built Runner.
+        checkpoint (str): Its name for the fit check's messages.
+        allow_partial (bool): ``--allow-partial``.
+        out (str, optional): ``--out``.
+        fuse_conv_bn (bool): ``--fuse-conv-bn``.
+    """
+    # Refuse a checkpoint that does not fit the model, before loading it.
+    runner.register_hook(
+        CheckpointFitHook(allow_partial=allow_partial, name=checkpoint))
+    if fuse_conv_bn:
+        runner.register_hook(FuseConvBNHook())
+    if out is not None:
+        from mmdet.evaluation import DumpDetResults
+        runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=out))
