@@ -103,6 +103,7 @@ def test_transform_shapes_per_variant():
 @pytest.mark.parametrize('pooling', ['att', 'avg'])
 @pytest.mark.parametrize('channels_last', [False, True])
 def test_same_as_mmcv(fusion, pooling, channels_last):
+    torch.manual_seed(0)
     ref = randomize_weights_(MMCVContextBlock(32, 1 / 8, pooling, fusion))
     ours = ContextBlock(32, 1 / 8, pooling, fusion)
     ref_sd, our_sd = ref.state_dict(), ours.state_dict()
@@ -121,10 +122,11 @@ def test_same_as_mmcv(fusion, pooling, channels_last):
         out.backward(grad)
         results.append((out, xi.grad, [p.grad for p in block.parameters()]))
     (o1, g1, p1), (o2, g2, p2) = results
-    torch.testing.assert_close(o2, o1, rtol=1e-5, atol=1e-5)
-    torch.testing.assert_close(g2, g1, rtol=1e-5, atol=1e-5)
-    for a, b in zip(p2, p1):
-        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    for ours_t, ref_t in zip([o2, g2, *p2], [o1, g1, *p1]):
+        # fp32 sums in another order: errors ~1e-6 of the largest entry
+        scale = max(1.0, ref_t.abs().max().item())
+        torch.testing.assert_close(
+            ours_t, ref_t, rtol=1e-5, atol=1e-5 * scale)
     if channels_last:
         assert g2.is_contiguous(memory_format=torch.channels_last)
 
