@@ -125,8 +125,7 @@ def test_same_as_mmcv(fusion, pooling, channels_last):
     for ours_t, ref_t in zip([o2, g2, *p2], [o1, g1, *p1]):
         # fp32 sums in another order: errors ~1e-6 of the largest entry
         scale = max(1.0, ref_t.abs().max().item())
-        torch.testing.assert_close(
-            ours_t, ref_t, rtol=1e-5, atol=1e-5 * scale)
+        torch.testing.assert_close(ours_t, ref_t, rtol=1e-5, atol=1e-5 * scale)
     if channels_last:
         assert g2.is_contiguous(memory_format=torch.channels_last)
 
