@@ -9,8 +9,8 @@ from mmengine.registry import MODEL_WRAPPERS
 from torch import nn
 
 import gcnet_plugin  # noqa: F401
-from gcnet_plugin.compat import (CPUDistributedDataParallel, check_sync_bn,
-                                 find_sync_bn, setup_cpu_dist)
+from gcnet_plugin.compat import (CPUDistributedDataParallel, SyncBNError,
+                                 check_sync_bn, find_sync_bn, setup_cpu_dist)
 
 pytestmark = pytest.mark.skipif(
     torch.cuda.is_available(), reason='tests the CPU-only code path')
@@ -33,7 +33,7 @@ def test_find_sync_bn_names_every_path():
 
 
 def test_sync_bn_is_refused_in_a_distributed_cpu_run():
-    with pytest.raises(RuntimeError) as info:
+    with pytest.raises(SyncBNError) as info:
         check_sync_bn(sync_bn_cfg())
     assert 'SyncBN needs CUDA' in str(info.value)
     assert ('--cfg-options model.backbone.norm_cfg.type=BN '
@@ -41,8 +41,9 @@ def test_sync_bn_is_refused_in_a_distributed_cpu_run():
     # setup_cpu_dist checks before it starts any process group.
     cfg = sync_bn_cfg()
     cfg.launcher = 'pytorch'
-    with pytest.raises(RuntimeError, match='SyncBN needs CUDA'):
+    with pytest.raises(SyncBNError, match='SyncBN needs CUDA'):
         setup_cpu_dist(cfg)
+    assert issubclass(SyncBNError, RuntimeError)  # as before
     assert not torch_dist.is_initialized()
 
 
