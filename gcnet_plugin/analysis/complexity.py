@@ -235,10 +235,13 @@ def get_flops(config: str,
         })
 
 
-def fill_complexity(configs: Sequence[str],
-                    known: Dict[str, dict],
-                    shape: Sequence[int] = DEFAULT_SHAPE,
-                    log: Callable[[str], None] = print) -> List[str]:
+def fill_complexity(
+    configs: Sequence[str],
+    known: Dict[str, dict],
+    shape: Sequence[int] = DEFAULT_SHAPE,
+    log: Callable[[str], None] = print,
+    on_measured: Optional[Callable[[Dict[str, dict]],
+                                   None]] = None) -> List[str]:
     """Measure the configs missing from ``known`` with :func:`get_flops`.
 
     Args:
@@ -247,6 +250,9 @@ def fill_complexity(configs: Sequence[str],
             updated in place; configs already in it are skipped.
         shape (Sequence[int]): Input ``(H, W)``. Default: 1280 x 800.
         log (Callable): Progress and failure lines. Default: ``print``.
+        on_measured (Callable, optional): Called with ``known`` after
+            each new measurement (e.g. to save it: a long run that stops
+            keeps what it measured).
 
     Returns:
         list[str]: The configs that could not be measured (the error is
@@ -264,4 +270,7 @@ def fill_complexity(configs: Sequence[str],
             failed.append(config)
             continue
         known[config] = dict(params_M=res['params_M'], flops_G=res['flops_G'])
+        log(f'  {res["params_M"]:.2f} M params, {res["flops_G"]:.1f} GFLOPs')
+        if on_measured is not None:
+            on_measured(known)
     return failed

@@ -102,8 +102,7 @@ def test_get_flops_sums_modules_and_operators(repo_root):
     assert res['by_operator']['conv'] > 0 and res['by_operator']['linear'] > 0
 
 
-def test_fill_complexity_skips_known_and_reports_failures(
-        monkeypatch, tmp_path):
+def test_fill_complexity_skips_known_and_reports_failures(monkeypatch):
     measured = []
 
     def fake_get_flops(config, shape):
@@ -115,9 +114,12 @@ def test_fill_complexity_skips_known_and_reports_failures(
     monkeypatch.setattr(complexity, 'get_flops', fake_get_flops)
     known = {'cached.py': {'params_M': 1.0, 'flops_G': 2.0}}
     lines = []
-    failed = complexity.fill_complexity(['cached.py', 'abcd.py', 'bad.py'],
-                                        known, (64, 64),
-                                        log=lines.append)
+    saved = []
+    failed = complexity.fill_complexity(
+        ['cached.py', 'abcd.py', 'bad.py'],
+        known, (64, 64),
+        log=lines.append,
+        on_measured=lambda k: saved.append(sorted(k)))
     assert failed == ['bad.py']
     assert measured == [('abcd.py', (64, 64)), ('bad.py', (64, 64))]
     assert known == {
@@ -130,6 +132,8 @@ def test_fill_complexity_skips_known_and_reports_failures(
             'flops_G': 1.5
         },
     }
+    assert saved == [['abcd.py', 'cached.py']]  # once, after abcd.py
+    assert '  7.00 M params, 1.5 GFLOPs' in lines
     assert any('FileNotFoundError' in line for line in lines)
 
 

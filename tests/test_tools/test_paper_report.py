@@ -33,7 +33,8 @@ def test_table_with_reproduced_ap_and_cached_complexity(tmp_path, run_tool):
     md = tmp_path / 'out' / 'results.md'
     printed = run_tool('analysis_tools/paper_report.py', work_dirs, '--index',
                        tmp_path / 'index.yml', '--md', md, '--csv',
-                       tmp_path / 'out' / 'results.csv')
+                       tmp_path / 'out' / 'results.csv',
+                       '--measure-complexity')
     table = md.read_text().splitlines()
     assert table[0] == ('| table | row | config | paper box AP | paper mask '
                         'AP | params (M) | FLOPs (G) | reproduced box / mask '
@@ -42,7 +43,11 @@ def test_table_with_reproduced_ap_and_cached_complexity(tmp_path, run_tool):
                         '(configs/gcnet/gc_1x_coco.py) | 39.4 | 35.7 | 46.9 '
                         '| 259.9 | 39.6 / 35.5 |')
     assert table[3].endswith('| 39.4 | 35.8 |  |  |  |')
-    assert printed.startswith(md.read_text())
+    # the cached config is not measured again; the missing one fails
+    # (its file does not exist) and its cells stay empty
+    assert printed.count('measuring params/FLOPs') == 1
+    assert 'gc-afteradd_1x_coco.py ...\n  failed: FileNotFoundError' in printed
+    assert md.read_text() in printed
     assert (f'2a +all GC: {work_dirs / "gc_1x_coco"} (test 20240104_000000)'
             in printed)
     assert (tmp_path / 'out' / 'results.csv').exists()

@@ -57,11 +57,12 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _write(path: str, text: str) -> None:
+def _write(path: str, text: str, quiet: bool = False) -> None:
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     with open(path, 'w') as f:
         f.write(text)
-    print(f'wrote {path}')
+    if not quiet:
+        print(f'wrote {path}')
 
 
 def main() -> None:
@@ -79,8 +80,15 @@ def main() -> None:
             e.config for e in index
             if not args.tables or e.table in args.tables
         ]
-        fill_complexity(list(dict.fromkeys(configs)), complexity)
-        _write(complexity_file, json.dumps(complexity, indent=2) + '\n')
+        fill_complexity(
+            list(dict.fromkeys(configs)),
+            complexity,
+            on_measured=lambda known: _write(
+                complexity_file,
+                json.dumps(known, indent=2) + '\n',
+                quiet=True))
+        print(f'params/FLOPs of {len(complexity)} configs in '
+              f'{complexity_file}')
 
     rows = build_report(index, runs, complexity, args.tables)
     table = results_table(rows)
