@@ -1,0 +1,90 @@
+"""Switch on exact resume, clean stops and crash-safe checkpoints.
+
+``tools/train.py`` calls :func:`setup_training` on its config once
+``work_dir`` and ``--resume`` are settled, before building the Runner.
+It changes the config (so the dumped config and the checkpoint's ``meta``
+show what ran) and the process:
+
+- ``default_hooks.checkpoint``: mmengine's ``CheckpointHook`` becomes
+  :class:`~.safe_checkpoint_hook.SafeCheckpointHook`;
+- ``custom_hooks`` gain :class:`~.exact_resume_hook.ExactResumeHook` and
+  :class:`~.signal_stop.SignalStopHook`;
+- every dataloader without its own ``worker_init_fn`` gets
+  :func:`~.worker_init.orphan_safe_worker_init`;
+- ``--resume`` (auto) resumes from the newest *complete* checkpoint
+  (:func:`~.checkpoint_files.find_resumable_checkpoint`);
+- torch's CPU threads are split between local processes
+  (:func:`~.cpu_threads.setup_cpu_threads`).
+"""
+from typing import Any, Optional
+
+from mmengine.config import Config, ConfigDict
+
+from .checkpoint_files import find_resumable_checkpoint
+from .cpu_threads import setup_cpu_threads
+
+__all__ = ['DATALOADERS', 'setup_training']
+
+DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+_HOOKS = ('ExactResumeHook', 'SignalStopHook')
+
+
+def _type_name(cfg: Any) -> Optional[str]:
+    kind = cfg.get('type') if isinstance(cfg, dict) else None
+    return kind if isinstance(kind, str) else getattr(kind, '__name__', None)
+
+
+def _use_safe_checkpoint_hook(cfg: Config) -> None:
+    hooks = cfg.get('default_hooks')
+    checkpoint = hooks.get('checkpoint') if hooks else None
+    if checkpoint is None:
+        return
+    if _type_name(checkpoint) in ('CheckpointHook', 'mmengine.CheckpointHook'):
+        checkpoint['type'] = 'SafeCheckpointHook'
+
+
+def _add_hooks(cfg: Config) -> None:
+    custom = list(cfg.get('custom_hooks') or [])
+    present = {_type_name(hook) for hook in custom}
+    for name in _HOOKS:
+        if name not in present:
+            custom.append(ConfigDict(type=name))
+    cfg.custom_hooks = custom
+
+
+def _add_worker_init(cfg: Config) -> None:
+    for key in DATALOADERS:
+        loader = cfg.get(key)
+        if isinstance(loader, dict) and 'worker_init_fn' not in loader:
+            loader['worker_init_fn'] = ConfigDict(
+                type='orphan_safe_worker_init')
+
+
+def _resolve_auto_resume(cfg: Config) -> None:
+    if not cfg.get('resume') or cfg.get('load_from') is not None:
+        return
+    found = find_resumable_checkpoint(cfg.work_dir)
+    if found is not None:
+        cfg.load_from = found
+    else:
+        # No last_checkpoint (a new run, as mmengine would start) or no
+        # complete checkpoint left (warned): start over.
+        cfg.resume = False
+
+
+def setup_training(cfg: Config) -> Config:
+    """Make ``cfg``'s run exactly resumable, stoppable and crash-safe.
+
+    Args:
+        cfg (Config): A training config with ``work_dir`` set, after
+            ``--resume`` has set ``resume``/``load_from``. Changed in place.
+
+    Returns:
+        Config: ``cfg``.
+    """
+    _use_safe_checkpoint_hook(cfg)
+    _add_hooks(cfg)
+    _add_worker_init(cfg)
+    _resolve_auto_resume(cfg)
+    setup_cpu_threads()
+    return cfg
