@@ -104,7 +104,7 @@ def test_register_user_error(capsys):
 
 
 GATE = """
-source gcnet_plugin/cli/report_errors.sh
+source gcnet_plugin/cli/launch.sh
 launcher() {
   echo 'log line'; echo 'a warning' >&2; sleep 0.5
   echo 'second rank' > "$GCNET_ERROR_DIR/1"
@@ -127,7 +127,7 @@ def test_launcher_gate_prints_the_lowest_rank_last(repo_root):
 
 
 def test_launcher_gate_passes_a_plain_failure(repo_root):
-    script = ('source gcnet_plugin/cli/report_errors.sh; run_reporting_errors'
+    script = ('source gcnet_plugin/cli/launch.sh; run_reporting_errors'
               ' bash -c "echo oops >&2; exit 3"; echo "status $?" >&2')
     result = subprocess.run(['bash', '-c', script],
                             cwd=repo_root,
