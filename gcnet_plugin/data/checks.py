@@ -11,7 +11,7 @@ dataset whose ``backend_args`` name a non-local backend is skipped.
 """
 import json
 import os.path as osp
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
@@ -95,7 +95,8 @@ def check_coco_json(ann_file: str,
         ann_file (str): Path of an ``instances_*.json`` file.
         where (str): What refers to it, for the message (e.g.
             ``'train_dataloader.dataset.ann_file'``).
-        classes (tuple[str], optional): The config's ``metainfo.classes``;
+        classes (tuple[str], optional): The dataset's classes (the
+            config's ``metainfo.classes`` or its dataset class's);
             when given, at least one must be a category name of the file.
 
     Raises:
@@ -159,8 +160,30 @@ def check_coco_json(ann_file: str,
     if classes and not set(classes) & cat_names:
         _fail(
             where, ann_file,
-            f'none of the config\'s classes {tuple(classes)} is a '
-            f'category of the annotation file {sorted(cat_names)}', 'classes')
+            f'none of the dataset\'s classes {_few(classes)} is a '
+            f'category of the annotation file {_few(sorted(cat_names))}',
+            'classes')
+
+
+def _few(names: Sequence[Any], n: int = 6) -> str:
+    """``(a, b, ...)``: the first ``n`` names and how many in all."""
+    names = list(names)
+    if len(names) <= n:
+        return str(tuple(names))
+    return str(tuple(names[:n]))[:-1] + f', ... ({len(names)} in all))'
+
+
+def _dataset_classes(ds: Dict) -> Optional[Sequence[str]]:
+    """The config's ``metainfo.classes``, else its dataset class's."""
+    classes = (ds.get('metainfo') or {}).get('classes')
+    if classes or not isinstance(ds.get('type'), str):
+        return classes
+    try:
+        from mmdet.registry import DATASETS
+        cls = DATASETS.get(ds['type'])
+    except Exception:  # no mmdet, or a type registered elsewhere
+        cls = None
+    return (getattr(cls, 'METAINFO', None) or {}).get('classes')
 
 
 def _check_dataset(where: str, ds: Dict) -> List[str]:
@@ -174,8 +197,7 @@ def _check_dataset(where: str, ds: Dict) -> List[str]:
     if ann_file:
         path = _join(root, ann_file)
         if not _is_remote(path, backend_args):
-            classes = (ds.get('metainfo') or {}).get('classes')
-            check_coco_json(path, f'{where}.ann_file', classes)
+            check_coco_json(path, f'{where}.ann_file', _dataset_classes(ds))
             checked.append(osp.normpath(path))
     prefix = ds.get('data_prefix') or {}
     for key in ('img', 'img_path'):

@@ -1,5 +1,6 @@
 """--data-root points every dataset and evaluator at one folder; a child
 config that sets only data_root is named as the trap it is."""
+import json
 import os.path as osp
 
 import pytest
@@ -17,8 +18,17 @@ TEST_DEV = ('configs/gcnet/'
 
 @pytest.fixture(scope='module')
 def coco(tmp_path_factory) -> str:
+    """Generated images whose categories have COCO's names."""
     root = str(tmp_path_factory.mktemp('my_coco'))
     make_synthetic_coco(root, 2, 2, image_size=(32, 32), seed=0)
+    for split in ('train', 'val'):
+        path = osp.join(root, 'annotations', f'instances_{split}2017.json')
+        with open(path) as f:
+            data = json.load(f)
+        for cat, name in zip(data['categories'], ('person', 'car', 'dog')):
+            cat['name'] = name
+        with open(path, 'w') as f:
+            json.dump(data, f)
     return root
 
 

@@ -8,7 +8,7 @@ from mmengine.config import Config
 
 from gcnet_plugin.data.checks import (DataCheckError, check_coco_json,
                                       check_data_cfg)
-from gcnet_plugin.data.synthetic_coco import make_synthetic_coco
+from gcnet_plugin.data.synthetic_coco import CLASSES, make_synthetic_coco
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 QUICKSTART = osp.join(REPO, 'configs', 'quickstart',
@@ -35,6 +35,7 @@ def _cfg(root: str, wrap: bool = False) -> Config:
     def ds(split):
         d = dict(
             type='CocoDataset',
+            metainfo=dict(classes=CLASSES),
             data_root=root,
             ann_file=f'annotations/instances_{split}2017.json',
             data_prefix=dict(img=f'{split}2017/'))
@@ -158,8 +159,21 @@ def test_evaluator_annotation_file_checked(root):
 def test_classes_not_in_annotation_file(root):
     cfg = _cfg(root)
     cfg.train_dataloader.dataset.metainfo = dict(classes=('person', 'car'))
-    with pytest.raises(DataCheckError, match='none of the config'):
+    with pytest.raises(DataCheckError, match='none of the dataset'):
         check_data_cfg(cfg)
+
+
+def test_classes_default_to_the_dataset_class(root):
+    """Without metainfo, CocoDataset's 80 classes: none is a shape."""
+    cfg = _cfg(root)
+    del cfg.train_dataloader.dataset.metainfo
+    with pytest.raises(DataCheckError) as e:
+        check_data_cfg(cfg)
+    assert ("none of the dataset's classes ('person', 'bicycle', 'car', "
+            "'motorcycle', 'airplane', 'bus', ... (80 in all)) is a "
+            "category of the annotation file ('circle', 'square', 'star', "
+            "'triangle')") in str(e.value)
+    assert 'metainfo.classes' in str(e.value)
 
 
 def test_is_a_value_error(root):
