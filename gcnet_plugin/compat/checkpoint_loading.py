@@ -17,6 +17,11 @@ restricted unpickler of :mod:`.safe_pickle`. Global torch defaults are not
 touched. The rarer schemes (``pavi://``, ``s3://``, a local
 ``open-mmlab://`` mirror) keep torch's ``weights_only=True`` loader: plain
 weight files load there, anything else fails safely.
+
+``torchvision://NAME`` (the paper configs' ImageNet weights) also
+resolves without torchvision installed (:func:`load_from_torchvision`),
+and a failed download is a :class:`CheckpointDownloadError` that says
+where to put the file by hand.
 """
 import os
 import os.path as osp
@@ -31,7 +36,7 @@ from . import safe_pickle
 
 __all__ = [
     'CheckpointDownloadError', 'safe_torch_load', 'load_from_local',
-    'load_url', 'install'
+    'load_from_torchvision', 'load_url', 'install', 'torchvision_urls'
 ]
 
 FileLike = Union[str, os.PathLike, IO[bytes]]
@@ -160,10 +165,52 @@ def load_url(url: str,
             # URLError/HTTPError are OSErrors; a hash mismatch is a
             # RuntimeError. torch removes its partial download itself.
             raise CheckpointDownloadError(
-                f'{url}: download failed ({exc}). Check the URL and the '
-                'network, or download the file yourself and pass its local '
-                'path.') from exc
+                f'{url}: download failed ({exc}).\nCheck the URL and the '
+                'network, or fetch the file elsewhere and put it at '
+                f'{cached_file} (it is read from there once present).'
+            ) from exc
     return safe_torch_load(cached_file, map_location=map_location)
+
+
+def torchvision_urls() -> dict:
+    """torchvision's model names -> weight URLs, as mmengine maps them.
+
+    mmengine's ``torchvision://NAME`` scheme asks torchvision for its
+    table, so it fails without torchvision installed, although the plain
+    names (``resnet50``, ``resnet101``) resolve to the URLs of mmengine's
+    own ``hub/torchvision_0.12.json``; that file is used then.
+
+    Returns:
+        dict[str, str]: Model name to URL.
+    """
+    from mmengine.runner import checkpoint as mmengine_checkpoint
+    try:
+        return mmengine_checkpoint.get_torchvision_models()
+    except ImportError:
+        import mmengine
+        return mmengine.load(
+            osp.join(mmengine.__path__[0], 'hub', 'torchvision_0.12.json'))
+
+
+def load_from_torchvision(filename: str, map_location: MapLocation) -> Any:
+    """mmengine's ``torchvision://`` scheme, also without torchvision.
+
+    Args:
+        filename (str): ``torchvision://NAME`` (or ``modelzoo://NAME``).
+        map_location: Same as :func:`torch.load`.
+
+    Returns:
+        The loaded checkpoint.
+    """
+    from mmengine.runner import checkpoint as mmengine_checkpoint
+    name = filename.split('://', 1)[1]
+    urls = torchvision_urls()
+    if name not in urls:
+        raise CheckpointDownloadError(
+            f'{filename}: no torchvision model of that name (install '
+            'torchvision for its newer names).')
+    return mmengine_checkpoint.load_from_http(
+        urls[name], map_location=map_location)
 
 
 _installed = False
@@ -178,6 +225,10 @@ def install() -> None:
     from mmengine.runner import checkpoint as mmengine_checkpoint
     mmengine_checkpoint.CheckpointLoader.register_scheme(
         prefixes='', loader=load_from_local, force=True)
+    mmengine_checkpoint.CheckpointLoader.register_scheme(
+        prefixes=('modelzoo://', 'torchvision://'),
+        loader=load_from_torchvision,
+        force=True)
     # load_from_http (and the torchvision://, open-mmlab://, mmcls://
     # schemes that call it) looks ``load_url`` up in this module.
     mmengine_checkpoint.load_url = load_url

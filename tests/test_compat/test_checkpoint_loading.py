@@ -10,6 +10,7 @@ import itertools
 import os
 import os.path as osp
 import pickle
+import sys
 from typing import List, Optional
 
 import numpy as np
@@ -256,3 +257,34 @@ def test_url_schemes_use_the_safe_loader(trained, tmp_path):
         url, map_location='cpu', model_dir=str(tmp_path / 'hub'))
     assert ckpt['meta']['iter'] == 2
     assert osp.isfile(tmp_path / 'hub' / 'iter_2.pth')
+
+
+def test_torchvision_names_resolve_without_torchvision(monkeypatch):
+    monkeypatch.setitem(sys.modules, 'torchvision', None)  # not installed
+    with pytest.raises(ImportError):
+        mmengine_checkpoint.get_torchvision_models()
+    urls = checkpoint_loading.torchvision_urls()
+    assert urls['resnet50'] == ('https://download.pytorch.org/models/'
+                                'resnet50-0676ba61.pth')
+    fetched = []
+    monkeypatch.setattr(
+        mmengine_checkpoint,
+        'load_from_http',
+        lambda url, map_location=None: fetched.append(url))
+    loader = mmengine_checkpoint.CheckpointLoader._get_checkpoint_loader(
+        'torchvision://resnet101')
+    assert loader is checkpoint_loading.load_from_torchvision
+    loader('torchvision://resnet101', 'cpu')
+    assert fetched == [urls['resnet101']]
+    with pytest.raises(
+            checkpoint_loading.CheckpointDownloadError,
+            match='no torchvision model'):
+        loader('torchvision://resnet9', 'cpu')
+
+
+def test_failed_download_says_where_to_put_the_file(tmp_path):
+    url = 'file://' + str(tmp_path / 'missing' / 'w-0123abcd.pth')
+    with pytest.raises(checkpoint_loading.CheckpointDownloadError) as info:
+        checkpoint_loading.load_url(url, model_dir=str(tmp_path / 'hub'))
+    assert 'download failed' in str(info.value)
+    assert str(tmp_path / 'hub' / 'w-0123abcd.pth') in str(info.value)
