@@ -95,7 +95,8 @@ param_scheduler = [
         eta_min=2e-5,
         convert_to_iter_based=True)
 ]
-auto_scale_lr = dict(enable=False)
+# The lr above is for this batch (1 process x 4 images), not the paper's 16.
+auto_scale_lr = dict(enable=False, base_batch_size=4)
 randomness = dict(seed=0)
 default_hooks = dict(
     logger=dict(interval=10),
