@@ -9,6 +9,7 @@ Both tools take ``CONFIG``, ``--work-dir``, ``--cfg-options`` (checked, see
 import argparse
 import difflib
 import glob
+import logging
 import os
 import os.path as osp
 from typing import Any, Dict, Optional
@@ -21,7 +22,7 @@ from ..compat import setup_cpu_dist
 from ..data.checks import check_data_cfg, ignored_data_root
 from .cfg_options import check_cfg_options, split_forced
 from .data_root import set_data_root
-from .errors import ConfigError
+from .errors import ConfigError, launcher_rank
 
 __all__ = [
     'add_common_arguments', 'build_runner', 'finish_arguments', 'load_config'
@@ -128,8 +129,8 @@ def load_config(path: str,
         set_data_root(cfg, data_root)
     else:
         note = ignored_data_root(cfg)
-        if note is not None:
-            print_log(note, logger='current', level=30)
+        if note is not None and launcher_rank() == 0:
+            print_log(note, logger='current', level=logging.WARNING)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:

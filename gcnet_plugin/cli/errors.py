@@ -26,8 +26,8 @@ from ..compat import (CheckpointDownloadError, CheckpointMismatchError,
 from ..data.checks import DataCheckError
 
 __all__ = [
-    'ConfigError', 'EXIT_USER_ERROR', 'USER_ERRORS', 'format_user_error',
-    'register_user_error', 'user_errors'
+    'ConfigError', 'launcher_rank', 'EXIT_USER_ERROR', 'USER_ERRORS',
+    'format_user_error', 'register_user_error', 'user_errors'
 ]
 
 # As argparse's exit status for a bad command line.
@@ -59,7 +59,7 @@ def register_user_error(cls: Type[BaseException]) -> Type[BaseException]:
     return cls
 
 
-def _rank() -> int:
+def launcher_rank() -> int:
     """The process's global rank from the launchers' environment."""
     for name in ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK', 'PMI_RANK'):
         value = os.environ.get(name)
@@ -90,7 +90,7 @@ def format_user_error(prog: str, exc: BaseException) -> str:
 
 def _emit(message: str) -> None:
     error_dir = os.environ.get('GCNET_ERROR_DIR')
-    rank = _rank()
+    rank = launcher_rank()
     if error_dir and osp.isdir(error_dir):
         path = osp.join(error_dir, str(rank))
         with open(path + '.tmp', 'w') as f:
