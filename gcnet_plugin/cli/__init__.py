@@ -11,13 +11,12 @@
 """
 from .batch import BatchPlan, apply_batch_plan, plan_batch
 from .cfg_options import check_cfg_options, suggest_keys
-from .config import (add_common_arguments, build_runner, finish_arguments,
-                     load_config)
+from .config import (add_common_arguments, build_runner, check_checkpoint_arg,
+                     finish_arguments, load_config)
 from .data_root import set_data_root
 from .errors import (EXIT_USER_ERROR, USER_ERRORS, ConfigError,
                      format_user_error, register_user_error, user_errors)
-from .evaluation import (FuseConvBNHook, check_checkpoint_arg,
-                         finish_test_runner, prepare_test_cfg)
+from .evaluation import FuseConvBNHook, finish_test_runner, prepare_test_cfg
 from .smoke import smoke_cfg
 from .training import prepare_train_cfg
 

@@ -1,6 +1,6 @@
 """What ``tools/train.py`` and ``tools/test.py`` share: their common
-arguments, reading the config with the command line applied, and building
-the Runner.
+arguments, reading the config with the command line applied, checking a
+checkpoint argument, and building the Runner.
 
 Both tools take ``CONFIG``, ``--work-dir``, ``--cfg-options`` (checked, see
 :mod:`.cfg_options`), ``--data-root`` (see :mod:`.data_root`),
@@ -20,12 +20,14 @@ from mmengine.runner import Runner
 
 from ..compat import setup_cpu_dist
 from ..data.checks import check_data_cfg, ignored_data_root
+from ..engine.checkpoint_files import check_checkpoint_complete
 from .cfg_options import check_cfg_options, split_forced
 from .data_root import set_data_root
 from .errors import ConfigError, launcher_rank
 
 __all__ = [
-    'add_common_arguments', 'build_runner', 'finish_arguments', 'load_config'
+    'add_common_arguments', 'build_runner', 'check_checkpoint_arg',
+    'finish_arguments', 'load_config'
 ]
 
 
@@ -91,6 +93,30 @@ def _missing_config(path: str) -> ConfigError:
             '?' if close else 'The configs are under configs/ (see '
             'configs/paper_index.yml).')
     return ConfigError(f'{path}: config file not found.\n{hint}')
+
+
+URL_SCHEMES = ('http://', 'https://', 'torchvision://', 'open-mmlab://',
+               'mmcls://', 'pavi://', 's3://')
+
+
+def check_checkpoint_arg(checkpoint: str, what: str = 'CHECKPOINT') -> None:
+    """Refuse a local checkpoint that is missing or was cut short.
+
+    Args:
+        checkpoint (str): A file or a URL (not checked).
+        what (str): The argument, for the message.
+
+    Raises:
+        ConfigError: It is neither a URL nor an existing file.
+        IncompleteCheckpointError: A truncated or damaged file (see
+            :func:`~gcnet_plugin.engine.check_checkpoint_complete`).
+    """
+    if checkpoint.startswith(URL_SCHEMES):
+        return
+    if not osp.isfile(checkpoint):
+        raise ConfigError(f'{what} {checkpoint}: checkpoint file not found. '
+                          'Pass a .pth file or an http(s):// URL.')
+    check_checkpoint_complete(checkpoint)
 
 
 def load_config(path: str,

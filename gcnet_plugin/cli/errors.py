@@ -24,6 +24,7 @@ from typing import Iterator, List, Type
 from ..compat import (CheckpointDownloadError, CheckpointMismatchError,
                       CheckpointRefusedError, SyncBNError)
 from ..data.checks import DataCheckError
+from ..engine.checkpoint_files import IncompleteCheckpointError
 
 __all__ = [
     'ConfigError', 'launcher_rank', 'EXIT_USER_ERROR', 'USER_ERRORS',
@@ -41,7 +42,8 @@ class ConfigError(ValueError):
 
 USER_ERRORS: List[Type[BaseException]] = [
     ConfigError, DataCheckError, CheckpointMismatchError,
-    CheckpointRefusedError, CheckpointDownloadError, SyncBNError
+    CheckpointRefusedError, CheckpointDownloadError, SyncBNError,
+    IncompleteCheckpointError
 ]
 
 

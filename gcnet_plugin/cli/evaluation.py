@@ -9,7 +9,6 @@ folds each BatchNorm into the conv before it for a faster test.
 Formatting results without evaluating (COCO test-dev) is the evaluator's
 ``format_only``, which the ``*-test-dev.py`` configs set.
 """
-import os.path as osp
 import warnings
 from copy import deepcopy
 from types import SimpleNamespace
@@ -20,30 +19,10 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from ..compat import CheckpointFitHook
+from .config import check_checkpoint_arg
 from .errors import ConfigError
 
-__all__ = [
-    'FuseConvBNHook', 'check_checkpoint_arg', 'prepare_test_cfg',
-    'finish_test_runner'
-]
-
-URL_SCHEMES = ('http://', 'https://', 'torchvision://', 'open-mmlab://',
-               'mmcls://', 'pavi://', 's3://')
-
-
-def check_checkpoint_arg(checkpoint: str) -> None:
-    """Refuse a local checkpoint path that does not exist.
-
-    Args:
-        checkpoint (str): ``CHECKPOINT`` of ``tools/test.py``.
-
-    Raises:
-        ConfigError: It is neither a URL nor an existing file.
-    """
-    if checkpoint.startswith(URL_SCHEMES) or osp.isfile(checkpoint):
-        return
-    raise ConfigError(f'{checkpoint}: checkpoint file not found. Pass a '
-                      '.pth file or an http(s):// URL.')
+__all__ = ['FuseConvBNHook', 'prepare_test_cfg', 'finish_test_runner']
 
 
 class FuseConvBNHook(Hook):
@@ -124,6 +103,7 @@ def prepare_test_cfg(cfg: Config,
 
     Raises:
         ConfigError: The checkpoint is missing or ``out`` is not a pickle.
+        IncompleteCheckpointError: The checkpoint file was cut short.
     """
     check_checkpoint_arg(checkpoint)
     if out is not None and not out.endswith(('.pkl', '.pickle')):

@@ -8,6 +8,7 @@ from typing import Optional
 
 from mmengine.config import Config
 
+from .config import check_checkpoint_arg
 from .errors import ConfigError
 from .smoke import smoke_cfg
 
@@ -31,7 +32,9 @@ def prepare_train_cfg(cfg: Config,
 
     Raises:
         ConfigError: ``--auto-scale-lr`` for a config without
-            ``auto_scale_lr.base_batch_size``.
+            ``auto_scale_lr.base_batch_size``, or a ``--resume`` file
+            that does not exist.
+        IncompleteCheckpointError: A ``--resume`` file cut short.
     """
     if amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
@@ -48,6 +51,7 @@ def prepare_train_cfg(cfg: Config,
         cfg.resume = True
         cfg.load_from = None
     elif resume is not None:
+        check_checkpoint_arg(resume, '--resume')
         cfg.resume = True
         cfg.load_from = resume
     if smoke is not None:

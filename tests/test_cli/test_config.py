@@ -2,8 +2,10 @@
 import os.path as osp
 
 import pytest
+import torch
 
-from gcnet_plugin.cli import ConfigError, load_config
+from gcnet_plugin.cli import ConfigError, check_checkpoint_arg, load_config
+from gcnet_plugin.engine import IncompleteCheckpointError
 
 QUICKSTART = ('configs/quickstart/'
               'mask-rcnn_r50-w16-gcb-r16-c3-c5_fpn_quickstart.py')
@@ -39,3 +41,16 @@ def test_options_work_dir_and_data_root(repo_root, monkeypatch, tmp_path):
     assert load_config(QUICKSTART, work_dir='w').work_dir == 'w'
     with pytest.raises(ConfigError, match='max_epochs'):
         load_config(QUICKSTART, {'max_epochs': 1})
+
+
+def test_checkpoint_argument(tmp_path):
+    good = str(tmp_path / 'good.pth')
+    torch.save({'state_dict': {'w': torch.zeros(64, 64)}}, good)
+    check_checkpoint_arg(good)
+    check_checkpoint_arg('https://example.org/x.pth')  # downloaded later
+    with pytest.raises(ConfigError, match='--resume .*not found'):
+        check_checkpoint_arg(str(tmp_path / 'none.pth'), '--resume')
+    cut = tmp_path / 'cut.pth'
+    cut.write_bytes(open(good, 'rb').read()[:5000])
+    with pytest.raises(IncompleteCheckpointError, match='cut.pth is trunc'):
+        check_checkpoint_arg(str(cut))

@@ -12,6 +12,7 @@ from gcnet_plugin.compat import (CheckpointDownloadError,
                                  CheckpointMismatchError,
                                  CheckpointRefusedError, SyncBNError)
 from gcnet_plugin.data.checks import DataCheckError
+from gcnet_plugin.engine import IncompleteCheckpointError
 
 ERRORS = [
     ConfigError('--cfg-options: \'max_epoch\' is not a key.'),
@@ -22,6 +23,7 @@ ERRORS = [
     CheckpointRefusedError('evil.pth: Refused to load the checkpoint'),
     CheckpointDownloadError('http://x/y.pth: download failed'),
     SyncBNError('SyncBN needs CUDA: ... --cfg-options a=BN'),
+    IncompleteCheckpointError('Checkpoint e.pth is truncated or damaged'),
 ]
 RANK_VARS = ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK', 'PMI_RANK',
              'GCNET_ERROR_DIR', 'GCNET_DEBUG')
