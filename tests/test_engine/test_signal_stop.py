@@ -1,7 +1,11 @@
-"""The resume command a stopped run prints."""
+"""SIGTERM/SIGINT stop training cleanly; the resume command they print."""
+import os
+import signal
+import time
+
 import pytest
 
-from gcnet_plugin.engine.signal_stop import resume_command
+from gcnet_plugin.engine.signal_stop import SignalStopHook, resume_command
 
 # (arguments after tools/train.py, the resume command's arguments)
 CASES = [
@@ -33,3 +37,67 @@ def test_resume_command_under_torchrun(monkeypatch):
     ]
     assert resume_command(argv) == \
         'bash tools/dist_train.sh c.py 2 --work-dir w --resume'
+
+
+class FakeLogger:
+    """Collects warnings."""
+
+    def __init__(self) -> None:
+        self.warnings = []
+
+    def warning(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+class FakeRunner:
+    """What SignalStopHook reads of a Runner."""
+
+    def __init__(self, work_dir: str) -> None:
+        self.work_dir = work_dir
+        self.epoch, self.iter = 1, 9
+        self.logger = FakeLogger()
+
+
+def _raise(sig: int) -> None:
+    os.kill(os.getpid(), sig)
+    time.sleep(0.01)  # the handler runs between bytecodes
+
+
+def test_sigint_stops_after_the_iteration_with_the_resume_line(tmp_path):
+    checkpoint = tmp_path / 'epoch_1.pth'
+    checkpoint.write_bytes(b'x')
+    (tmp_path / 'last_checkpoint').write_text(str(checkpoint))
+    runner = FakeRunner(str(tmp_path))
+    hook = SignalStopHook()
+    previous = signal.getsignal(signal.SIGINT)
+    hook.before_train(runner)
+    try:
+        _raise(signal.SIGINT)  # no KeyboardInterrupt: noted only
+        assert 'stopping after the current iteration' in \
+            runner.logger.warnings[0]
+        with pytest.raises(SystemExit) as stop:
+            hook.after_train_iter(runner, batch_idx=0)
+    finally:
+        hook.after_train(runner)
+    assert stop.value.code == 128 + signal.SIGINT
+    assert signal.getsignal(signal.SIGINT) is previous
+    line = runner.logger.warnings[-1]
+    assert line.startswith('Training stopped by SIGINT in epoch 2 at '
+                           'iteration 10; last complete checkpoint: '
+                           f'{checkpoint}; resume with: python ')
+    assert line.endswith(' --resume')
+
+
+def test_second_signal_stops_at_once(tmp_path):
+    runner = FakeRunner(str(tmp_path))
+    hook = SignalStopHook()
+    hook.before_train(runner)
+    try:
+        _raise(signal.SIGTERM)
+        with pytest.raises(SystemExit) as stop:
+            _raise(signal.SIGTERM)
+    finally:
+        hook.after_train(runner)
+    assert stop.value.code == 128 + signal.SIGTERM
+    assert 'SIGTERM (immediately)' in runner.logger.warnings[-1]
+    assert 'no checkpoint was written yet' in runner.logger.warnings[-1]
