@@ -9,6 +9,8 @@ the effective batch (processes x images per process x accumulated
 iterations) and the lr that will be used, warns once when the batch
 differs from the config's and the lr is not scaled, and does the scaling
 itself: mmengine's ``Runner.scale_lr`` ignores ``accumulative_counts``.
+With accumulation it also warns that iteration-based schedules (the
+warmup) count iterations, not optimizer steps.
 """
 import logging
 from dataclasses import dataclass
@@ -17,7 +19,9 @@ from typing import Any, Optional
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-__all__ = ['BatchPlan', 'plan_batch', 'apply_batch_plan']
+__all__ = [
+    'BatchPlan', 'apply_batch_plan', 'iteration_schedule_note', 'plan_batch'
+]
 
 
 @dataclass
@@ -128,6 +132,42 @@ def plan_batch(cfg: Config, processes: int, auto_scale: bool) -> BatchPlan:
         auto_scale=auto_scale or bool(auto_scale_lr.get('enable', False)))
 
 
+def iteration_schedule_note(cfg: Config, accumulation: int) -> Optional[str]:
+    """Name the iteration-based lr schedules that accumulation shortens.
+
+    mmengine steps every ``by_epoch=False`` scheduler once per iteration,
+    not per optimizer step: with ``k`` accumulated iterations the paper's
+    500-iteration warmup spans 500 / k updates.
+
+    Args:
+        cfg (Config): A training config.
+        accumulation (int): ``optim_wrapper.accumulative_counts``.
+
+    Returns:
+        str | None: The schedulers and the ``--cfg-options`` that keep
+        their length in updates, or None.
+    """
+    schedulers = cfg.get('param_scheduler') or []
+    if isinstance(schedulers, dict):
+        schedulers = [schedulers]
+    if accumulation == 1:
+        return None
+    found = [(i, s) for i, s in enumerate(schedulers)
+             if isinstance(s, dict) and s.get('by_epoch', True) is False
+             and isinstance(s.get('end'), int)]
+    if not found:
+        return None
+    names = ', '.join(f'{s.get("type")} (param_scheduler.{i}, '
+                      f'{s.get("begin", 0)}-{s["end"]})' for i, s in found)
+    options = ' '.join(
+        f'param_scheduler.{i}.begin={s.get("begin", 0) * accumulation} '
+        f'param_scheduler.{i}.end={s["end"] * accumulation}' for i, s in found)
+    return (f'{names} counts iterations, not optimizer steps: with '
+            f'{accumulation} accumulated iterations it lasts '
+            f'{accumulation} times fewer updates. To keep its length in '
+            f'updates: --cfg-options {options}')
+
+
 def apply_batch_plan(runner: Any, cfg: Config, auto_scale: bool) -> BatchPlan:
     """Log the batch and lr, warn if unscaled, scale the lr if asked.
 
@@ -149,7 +189,8 @@ def apply_batch_plan(runner: Any, cfg: Config, auto_scale: bool) -> BatchPlan:
         optimizer['lr'] = plan.lr_used
         runner.auto_scale_lr = None
     print_log(plan.summary(), logger=runner.logger)
-    warning = plan.warning()
-    if warning is not None:
-        print_log(warning, logger=runner.logger, level=logging.WARNING)
+    for warning in (plan.warning(),
+                    iteration_schedule_note(cfg, plan.accumulation)):
+        if warning is not None:
+            print_log(warning, logger=runner.logger, level=logging.WARNING)
     return plan

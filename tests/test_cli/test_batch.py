@@ -12,6 +12,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from gcnet_plugin.cli import BatchPlan, apply_batch_plan, plan_batch
+from gcnet_plugin.cli.batch import iteration_schedule_note
 
 
 def test_plan_of_the_paper_setting_is_quiet():
@@ -122,3 +123,14 @@ def test_auto_scale_counts_accumulation(tmp_path):
     assert plan.effective == 4 and lr == pytest.approx(0.05)
     plan, _, lr = _train(tmp_path, 2, 2, iters=2, auto_scale=False)
     assert lr == pytest.approx(0.1) and plan.warning() is not None
+
+
+def test_accumulation_names_the_iteration_based_warmup(load_config):
+    cfg = load_config('configs/gcnet/mask-rcnn_r50-syncbn_fpn_1x_coco.py')
+    assert iteration_schedule_note(cfg, 1) is None
+    note = iteration_schedule_note(cfg, 4)
+    assert note.startswith('LinearLR (param_scheduler.0, 0-500) counts '
+                           'iterations, not optimizer steps')
+    assert note.endswith('--cfg-options param_scheduler.0.begin=0 '
+                         'param_scheduler.0.end=2000')
+    assert 'MultiStepLR' not in note  # by epoch: unaffected
