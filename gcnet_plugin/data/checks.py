@@ -173,10 +173,11 @@ def _few(names: Sequence[Any], n: int = 6) -> str:
     return str(tuple(names[:n]))[:-1] + f', ... ({len(names)} in all))'
 
 
-def _dataset_classes(ds: Dict) -> Optional[Sequence[str]]:
-    """The config's ``metainfo.classes``, else its dataset class's."""
+def _dataset_classes(ds: Dict, class_default: bool) -> Optional[Sequence[str]]:
+    """The config's ``metainfo.classes``, else (``class_default``) its
+    dataset class's."""
     classes = (ds.get('metainfo') or {}).get('classes')
-    if classes or not isinstance(ds.get('type'), str):
+    if classes or not class_default or not isinstance(ds.get('type'), str):
         return classes
     try:
         from mmdet.registry import DATASETS
@@ -186,8 +187,12 @@ def _dataset_classes(ds: Dict) -> Optional[Sequence[str]]:
     return (getattr(cls, 'METAINFO', None) or {}).get('classes')
 
 
-def _check_dataset(where: str, ds: Dict) -> List[str]:
-    """Check one leaf dataset config; return the annotation files it uses."""
+def _check_dataset(where: str, ds: Dict, class_default: bool) -> List[str]:
+    """Check one leaf dataset config; return the annotation files it uses.
+
+    ``class_default``: without ``metainfo.classes``, check the dataset
+    class's own (training, where images without one of them are dropped).
+    """
     root = ds.get('data_root')
     backend_args = ds.get('backend_args')
     if root and not _is_remote(root, backend_args) and not osp.isdir(root):
@@ -197,7 +202,8 @@ def _check_dataset(where: str, ds: Dict) -> List[str]:
     if ann_file:
         path = _join(root, ann_file)
         if not _is_remote(path, backend_args):
-            check_coco_json(path, f'{where}.ann_file', _dataset_classes(ds))
+            check_coco_json(path, f'{where}.ann_file',
+                            _dataset_classes(ds, class_default))
             checked.append(osp.normpath(path))
     prefix = ds.get('data_prefix') or {}
     for key in ('img', 'img_path'):
@@ -216,8 +222,11 @@ def check_data_cfg(cfg: Config) -> None:
     For each of ``train``/``val``/``test``: the dataloader's dataset (also
     inside ``RepeatDataset``/``ConcatDataset``-style wrappers) must have an
     existing ``data_root``, annotation file and image folder, and the
-    annotation file must be valid COCO (see :func:`check_coco_json`); a
-    ``CocoMetric``-style evaluator's ``ann_file`` is checked the same way.
+    annotation file must be valid COCO (see :func:`check_coco_json`) and
+    name one of the dataset's classes (a training dataset without
+    ``metainfo.classes`` has its dataset class's, e.g. COCO's 80: the
+    other images would all be dropped); a ``CocoMetric``-style
+    evaluator's ``ann_file`` is checked the same way.
 
     Args:
         cfg (Config): A full (base-merged) config.
@@ -239,7 +248,7 @@ def _check_splits(cfg: Config) -> None:
     seen = set()
     for split in SPLITS:
         for where, ds in split_datasets(cfg, split):
-            seen.update(_check_dataset(where, ds))
+            seen.update(_check_dataset(where, ds, split == 'train'))
         for where, ev in split_evaluators(cfg, split):
             ann_file = ev.get('ann_file')
             if not ann_file or osp.normpath(ann_file) in seen or _is_remote(
