@@ -1,7 +1,7 @@
 """Dataloader workers die with the process that started them."""
+import multiprocessing
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -9,24 +9,21 @@ import pytest
 
 from gcnet_plugin.engine.worker_init import die_with_parent
 
-# A parent whose child (forked as a dataloader worker is) sleeps for a
-# minute unless die_with_parent() ends it with the parent.
-PARENT = """
-import multiprocessing as mp, sys, time
-from gcnet_plugin.engine.worker_init import die_with_parent
+FORK = multiprocessing.get_context('fork')
 
-def child(flag):
-    if flag:
+
+def _grandchild(request_death: bool) -> None:
+    if request_death:
         die_with_parent()
     time.sleep(60)
 
-if __name__ == '__main__':
-    proc = mp.get_context('fork').Process(
-        target=child, args=(sys.argv[1] == '1', ))
-    proc.start()
-    print(proc.pid, flush=True)
+
+def _parent(request_death: bool, pids) -> None:
+    """Forks a child, as a dataloader starts a worker, and waits."""
+    child = FORK.Process(target=_grandchild, args=(request_death, ))
+    child.start()
+    pids.put(child.pid)
     time.sleep(60)
-"""
 
 
 def process_alive(pid: int) -> bool:
@@ -38,18 +35,17 @@ def process_alive(pid: int) -> bool:
         return False
 
 
-def _orphan_survives(with_parent_death: bool, wait: float) -> bool:
-    parent = subprocess.Popen(
-        [sys.executable, '-c', PARENT, '1' if with_parent_death else '0'],
-        stdout=subprocess.PIPE,
-        text=True)
-    child = int(parent.stdout.readline())
-    time.sleep(0.5)  # let the child make its request
-    parent.send_signal(signal.SIGKILL)
-    parent.wait()
+def _orphan_survives(request_death: bool, wait: float) -> bool:
+    pids = FORK.Queue()
+    parent = FORK.Process(target=_parent, args=(request_death, pids))
+    parent.start()
+    child = pids.get(timeout=30)
+    time.sleep(0.3)  # let the child make its request
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.join()
     deadline = time.time() + wait
     while process_alive(child) and time.time() < deadline:
-        time.sleep(0.1)
+        time.sleep(0.05)
     survived = process_alive(child)
     if survived:
         os.kill(child, signal.SIGKILL)
