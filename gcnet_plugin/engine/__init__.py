@@ -17,7 +17,7 @@ from .random_states import (capture_random_states, derive_seed,
 from .safe_checkpoint_hook import SafeCheckpointHook
 from .sample_seeding import SeededPipeline
 from .signal_stop import SignalStopHook, resume_command
-from .training_setup import setup_training
+from .training_setup import setup_training, use_orphan_safe_workers
 from .worker_init import orphan_safe_worker_init
 
 __all__ = [
@@ -26,5 +26,5 @@ __all__ = [
     'capture_random_states', 'check_checkpoint_complete', 'derive_seed',
     'find_resumable_checkpoint', 'orphan_safe_worker_init',
     'restore_random_states', 'resume_command', 'setup_cpu_threads',
-    'setup_training'
+    'setup_training', 'use_orphan_safe_workers'
 ]

@@ -12,18 +12,22 @@ show what ran) and the process:
 - every dataloader without its own ``worker_init_fn`` gets
   :func:`~.worker_init.orphan_safe_worker_init`;
 - ``--resume`` (auto) resumes from the newest *complete* checkpoint
-  (:func:`~.checkpoint_files.find_resumable_checkpoint`);
+  (:func:`~.checkpoint_files.find_resumable_checkpoint`); ``--resume
+  PATH`` to a cut-short file raises :class:`~.checkpoint_files.
+  IncompleteCheckpointError` naming it;
 - torch's CPU threads are split between local processes
   (:func:`~.cpu_threads.setup_cpu_threads`).
 """
+import os.path as osp
 from typing import Any, Optional
 
 from mmengine.config import Config, ConfigDict
 
-from .checkpoint_files import find_resumable_checkpoint
+from .checkpoint_files import (check_checkpoint_complete,
+                               find_resumable_checkpoint)
 from .cpu_threads import setup_cpu_threads
 
-__all__ = ['DATALOADERS', 'setup_training']
+__all__ = ['DATALOADERS', 'setup_training', 'use_orphan_safe_workers']
 
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 _HOOKS = ('ExactResumeHook', 'SignalStopHook')
@@ -52,7 +56,9 @@ def _add_hooks(cfg: Config) -> None:
     cfg.custom_hooks = custom
 
 
-def _add_worker_init(cfg: Config) -> None:
+def use_orphan_safe_workers(cfg: Config) -> None:
+    """Give every dataloader of ``cfg`` without its own ``worker_init_fn``
+    :func:`~.worker_init.orphan_safe_worker_init` (also for testing)."""
     for key in DATALOADERS:
         loader = cfg.get(key)
         if isinstance(loader, dict) and 'worker_init_fn' not in loader:
@@ -60,8 +66,14 @@ def _add_worker_init(cfg: Config) -> None:
                 type='orphan_safe_worker_init')
 
 
-def _resolve_auto_resume(cfg: Config) -> None:
-    if not cfg.get('resume') or cfg.get('load_from') is not None:
+def _resolve_resume(cfg: Config) -> None:
+    if not cfg.get('resume'):
+        return
+    load_from = cfg.get('load_from')
+    if load_from is not None:
+        # ``--resume PATH``: refuse a cut-short file with its name.
+        if osp.isfile(load_from):
+            check_checkpoint_complete(load_from)
         return
     found = find_resumable_checkpoint(cfg.work_dir)
     if found is not None:
@@ -81,10 +93,14 @@ def setup_training(cfg: Config) -> Config:
 
     Returns:
         Config: ``cfg``.
+
+    Raises:
+        IncompleteCheckpointError: ``--resume PATH`` names a truncated
+            checkpoint.
     """
     _use_safe_checkpoint_hook(cfg)
     _add_hooks(cfg)
-    _add_worker_init(cfg)
-    _resolve_auto_resume(cfg)
+    use_orphan_safe_workers(cfg)
+    _resolve_resume(cfg)
     setup_cpu_threads()
     return cfg

@@ -2,6 +2,7 @@
 import pytest
 import torch
 
+from gcnet_plugin.engine.checkpoint_files import IncompleteCheckpointError
 from gcnet_plugin.engine.exact_resume_hook import (CHECKPOINT_KEY,
                                                    ExactResumeHook)
 from gcnet_plugin.engine.training_setup import DATALOADERS, setup_training
@@ -42,6 +43,13 @@ def test_auto_resume_takes_the_newest_complete_checkpoint(cfg, tmp_path):
     cfg.resume, cfg.load_from = True, None
     setup_training(cfg)
     assert cfg.resume and cfg.load_from == str(tmp_path / 'epoch_1.pth')
+
+
+def test_resume_from_a_truncated_path_is_refused_by_name(cfg, tmp_path):
+    (tmp_path / 'epoch_3.pth').write_bytes(b'PK\x03\x04cut')
+    cfg.resume, cfg.load_from = True, str(tmp_path / 'epoch_3.pth')
+    with pytest.raises(IncompleteCheckpointError, match='epoch_3.pth'):
+        setup_training(cfg)
 
 
 def test_auto_resume_starts_over_when_nothing_is_complete(cfg, tmp_path):
