@@ -14,9 +14,11 @@ Example::
         --plot work_dirs/ap_per_epoch.png
 
 Params/FLOPs are read from ``--complexity`` (default
-``<work_dirs>/complexity.json``); ``--measure-complexity`` measures the
-configs missing from it and saves it (slow on a CPU: each full-size model
-is built and traced).
+``<work_dirs>/complexity.json`` when it exists, else the measured values
+shipped in ``docs/complexity_1280x800.json``); ``--measure-complexity``
+measures the configs missing from it and saves it to
+``<work_dirs>/complexity.json`` (slow on a CPU: each full-size model is
+built and traced).
 """
 import argparse
 import json
@@ -30,6 +32,10 @@ from gcnet_plugin.analysis.paper_comparison import (build_report,
                                                     unmatched_runs, write_csv)
 from gcnet_plugin.analysis.training_curves import plot_ap_curves
 from gcnet_plugin.analysis.work_dir_results import find_runs
+
+# params/FLOPs of every paper config at 1280x800 (docs/flops.md), measured
+# with --measure-complexity
+SHIPPED_COMPLEXITY = 'docs/complexity_1280x800.json'
 
 
 def parse_args() -> argparse.Namespace:
@@ -49,7 +55,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--complexity',
         help='JSON {config: {"params_M", "flops_G"}} (default: '
-        '<work_dirs>/complexity.json)')
+        f'<work_dirs>/complexity.json, else {SHIPPED_COMPLEXITY})')
     parser.add_argument(
         '--measure-complexity',
         action='store_true',
@@ -71,9 +77,12 @@ def main() -> None:
     runs = find_runs(args.work_dirs) if osp.isdir(args.work_dirs) else []
     complexity_file = args.complexity or osp.join(args.work_dirs,
                                                   'complexity.json')
+    source = complexity_file
+    if not args.complexity and not osp.isfile(complexity_file):
+        source = SHIPPED_COMPLEXITY
     complexity = {}
-    if osp.isfile(complexity_file):
-        with open(complexity_file) as f:
+    if osp.isfile(source):
+        with open(source) as f:
             complexity = json.load(f)
     if args.measure_complexity:
         configs = [
