@@ -178,3 +178,19 @@ def test_configs_table_is_what_paper_report_writes(repo_root):
     lines = text.splitlines()
     start = lines.index(written.splitlines()[0])
     assert lines[start:start + len(index) + 2] == written.splitlines()
+
+
+def test_published_checkpoints_table(repo_root):
+    """The README lists every entry of configs/mmdet_checkpoints.yml: our
+    config, MMDetection's box / mask AP and the weights' URL."""
+    published = yaml.safe_load(
+        (repo_root / 'configs' / 'mmdet_checkpoints.yml').read_text())
+    lines = _readme(repo_root).splitlines()
+    start = lines.index("| config | MMDetection's box / mask AP | weights |")
+    end = lines.index('', start)
+    rows = [_cells(line) for line in lines[start + 2:end]]
+    assert len(rows) == len(published) == 15
+    for cells, entry in zip(rows, published):
+        assert TABLE_LINK.match(cells[0]).group(2) == entry['config']
+        assert cells[1] == f"{entry['bbox_mAP']} / {entry['segm_mAP']}"
+        assert TABLE_LINK.match(cells[2]).group(2) == entry['url']
