@@ -7,8 +7,8 @@ Table 2 (a), (d), (e), (f). Reference code consulted: mmcv
 MMDetection's GCNet checkpoints load unchanged) and timm
 ``timm/layers/global_context.py``.
 
-Shape shorthand: N batch, C channels, H x W map, P = H * W positions,
-R = int(C * ratio) bottleneck channels.
+Shape shorthand: N batch, C channels, H x W map (T x H x W for a clip),
+P = H * W (T * H * W) positions, R = int(C * ratio) bottleneck channels.
 """
 from typing import Any, Optional, Sequence, Tuple
 
@@ -76,6 +76,12 @@ class ContextBlock(nn.Module):
     re-applies this after a backbone's own init (mmengine calls it after
     ResNet's Kaiming init of every Conv2d).
 
+    A clip [N, C, T, H, W] is pooled over all T * H * W positions by the
+    same code: it is viewed as the map [N, C, T * H, W], whose positions
+    are the same (the pooling, transform and fusion do not depend on the
+    map's shape), so 2-D and 3-D blocks share parameters, fused backward
+    and zero init.
+
     Args:
         in_channels (int): C, channels of the input map.
         ratio (float, optional): Bottleneck ratio, R = int(C * ratio).
@@ -93,7 +99,8 @@ class ContextBlock(nn.Module):
             Default: ``dict(type='ReLU')``.
 
     Shape:
-        x: [N, C, H, W] (NCHW or channels_last) -> [N, C, H, W]
+        x: [N, C, H, W] (NCHW or channels_last) -> [N, C, H, W], or
+        [N, C, T, H, W] (NCTHW or channels_last_3d) -> [N, C, T, H, W]
 
     When a gradient is needed, pooling and scale fusion run through
     autograd functions whose backward reads the map once per term
@@ -103,7 +110,9 @@ class ContextBlock(nn.Module):
 
     Setting ``record_attention = True`` stores the fp32 attention
     ``alpha`` ([N, P], detached) in ``last_attention`` at each forward
-    (``'att'`` pooling only; otherwise it stays ``None``).
+    (``'att'`` pooling only; otherwise it stays ``None``). The ``'avg'``
+    block has mmcv's ``avg_pool`` (``nn.AdaptiveAvgPool2d(1)``, used by the
+    inference path) and ``conv_mask = None``.
     """
 
     _abbr_ = 'context_block'
@@ -130,6 +139,8 @@ class ContextBlock(nn.Module):
         self.conv_mask = (
             nn.Conv2d(in_channels, 1, kernel_size=1)
             if pooling_type == 'att' else None)
+        self.avg_pool = (
+            nn.AdaptiveAvgPool2d(1) if pooling_type == 'avg' else None)
         self.channel_add_conv = (
             self._make_transform()
             if 'channel_add' in self.fusion_types else None)
@@ -196,7 +207,7 @@ class ContextBlock(nn.Module):
             return self._fused_pool(x)
         if self.conv_mask is None:  # 'avg'
             # [N, C, 1, 1]
-            return x, x.mean(dim=(2, 3), keepdim=True), None
+            return x, self.avg_pool(x), None
         # Inference / export path, plain autograd ops.
         # [N, 1, C] @ [N, C, P] -> [N, 1, P] (W_k x + b; bmm reads x once)
         w_k = self.conv_mask.weight.view(1, 1, c).expand(n, 1, c)
@@ -215,6 +226,19 @@ class ContextBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Pool, transform and fuse; see the class docstring."""
+        if x.dim() == 5:
+            n, c, t, h, w = x.shape
+            # [N, C, T, H, W] -> [N, C, T * H, W] (a view for NCTHW and
+            # channels_last_3d), the same T * H * W positions
+            out = self._forward_map(x.reshape(n, c, t * h, w))
+            return out.reshape(n, c, t, h, w)
+        if x.dim() != 4:
+            raise ValueError('expected a map [N, C, H, W] or a clip '
+                             f'[N, C, T, H, W], got shape {x.shape}')
+        return self._forward_map(x)
+
+    def _forward_map(self, x: Tensor) -> Tensor:
+        """Forward on a map [N, C, H, W]."""
         fused = False
         if not torch.jit.is_scripting():
             fused = self._fused(x)
@@ -254,7 +278,7 @@ class SimplifiedNonLocal(ContextBlock):
             ``('channel_add',)``).
 
     Shape:
-        x: [N, C, H, W] -> [N, C, H, W]
+        x: [N, C, H, W] -> [N, C, H, W], or [N, C, T, H, W] (as GC)
     """
 
     _abbr_ = 'snl_block'

@@ -34,7 +34,7 @@ class SE(ContextBlock):
             ContextBlock's ``act_cfg=dict(type='ReLU')``).
 
     Shape:
-        x: [N, C, H, W] -> [N, C, H, W]
+        x: [N, C, H, W] -> [N, C, H, W], or [N, C, T, H, W] (as GC)
     """
 
     _abbr_ = 'se_block'

@@ -311,3 +311,30 @@ def test_bad_args_raise_value_error(kwargs, bad):
     with pytest.raises(
             ValueError, match=bad.replace('(', r'\(').replace(')', r'\)')):
         ContextBlock(32, **kwargs)
+
+
+def test_mmcv_context_block_test_ported():
+    """mmcv's tests/test_cnn/test_context_block.py against ours (ours
+    raise ValueError where mmcv asserts)."""
+    for kwargs in (dict(pooling_type='unsupport_type'),
+                   dict(fusion_types='unsupport_type'),
+                   dict(fusion_types=('unsupport_type', ))):
+        with pytest.raises(ValueError, match='unsupport_type'):
+            ContextBlock(16, 1. / 4, **kwargs)
+    imgs = torch.randn(2, 16, 20, 20)
+    block = ContextBlock(16, 1. / 4, pooling_type='att')
+    assert block(imgs).shape == imgs.shape
+    assert block.conv_mask.in_channels == 16
+    assert block.conv_mask.out_channels == 1
+    block = ContextBlock(16, 1. / 4, pooling_type='avg')
+    assert block(imgs).shape == imgs.shape
+    assert isinstance(block.avg_pool, torch.nn.AdaptiveAvgPool2d)
+    assert block.avg_pool.output_size == 1
+    for fusion in [('channel_add', ), ('channel_mul', ),
+                   ('channel_add', 'channel_mul')]:
+        block = ContextBlock(16, 1. / 4, fusion_types=fusion)
+        assert block(imgs).shape == imgs.shape
+        assert (block.channel_add_conv is not None) == ('channel_add'
+                                                        in fusion)
+        assert (block.channel_mul_conv is not None) == ('channel_mul'
+                                                        in fusion)
