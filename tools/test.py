@@ -19,7 +19,10 @@ by :mod:`gcnet_plugin.cli`:
   data is checked before the Runner is built; a configuration or data
   error is one message without a traceback and exit status 2;
 - without CUDA, ``--launcher pytorch|slurm|mpi`` runs CPU processes over
-  gloo (see :mod:`gcnet_plugin.compat.cpu_dist`).
+  gloo (see :mod:`gcnet_plugin.compat.cpu_dist`);
+- dataloader workers die with the process, and the CPU cores are split
+  between the machine's training and test processes (see
+  :func:`gcnet_plugin.engine.setup_testing`).
 """
 import argparse
 
@@ -29,6 +32,7 @@ import gcnet_plugin  # noqa: F401  (registers modules, installs fixes)
 from gcnet_plugin.cli import (add_common_arguments, build_runner,
                               finish_arguments, finish_test_runner,
                               load_config, prepare_test_cfg, user_errors)
+from gcnet_plugin.engine import setup_testing
 
 
 def parse_args() -> argparse.Namespace:
@@ -74,6 +78,7 @@ def main() -> None:
                           args.work_dir, args.data_root)
         cfg = prepare_test_cfg(cfg, args.checkpoint, args.out, args.show,
                                args.show_dir, args.wait_time, args.tta)
+        setup_testing(cfg)  # orphan-safe workers, CPU threads split
         runner = build_runner(cfg)
         finish_test_runner(runner, args.checkpoint, args.allow_partial,
                            args.out, args.fuse_conv_bn)

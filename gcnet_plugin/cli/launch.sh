@@ -19,6 +19,12 @@
 # the launcher's failure report); then the lowest rank's message is
 # printed and the status is 2. Otherwise the status is the launcher's.
 # Standard output is untouched.
+#
+# CPU threads: torchrun sets OMP_NUM_THREADS=1 for several processes per
+# node unless the user set it. gcnet_torchrun sets it first and marks it
+# as its own (GCNET_CPU_THREADS=auto), so that without CUDA each process
+# takes its share of the cores instead (gcnet_plugin/engine/
+# cpu_threads.py); a user's OMP_NUM_THREADS is kept.
 
 export PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH
 
@@ -53,6 +59,9 @@ run_reporting_errors() {
 gcnet_torchrun() {
   local nproc=$1
   shift
+  if [[ -z ${OMP_NUM_THREADS:-} && $nproc -gt 1 ]]; then
+    export OMP_NUM_THREADS=1 GCNET_CPU_THREADS=auto
+  fi
   run_reporting_errors ${PYTHON:-python} -m torch.distributed.run \
     --nnodes=${NNODES:-1} \
     --node_rank=${NODE_RANK:-0} \

@@ -2,29 +2,32 @@
 crash-safe checkpoints, CPU threads split between processes.
 
 Importing :mod:`gcnet_plugin` registers the hooks (``ExactResumeHook``,
-``SafeCheckpointHook``, ``SignalStopHook``), the dataloader
-``worker_init_fn`` (``orphan_safe_worker_init``) and the ``local_atomic``
-file backend; :func:`setup_training` puts them into a training config.
+``SafeCheckpointHook``, ``SignalStopHook``, ``CpuThreadsHook``), the
+dataloader ``worker_init_fn`` (``orphan_safe_worker_init``) and the
+``local_atomic`` file backend; :func:`setup_training` puts them into a
+training config, :func:`setup_testing` into a test config.
 """
 from .atomic_files import AtomicLocalBackend, atomic_write
 from .checkpoint_files import (IncompleteCheckpointError,
                                check_checkpoint_complete,
                                find_resumable_checkpoint)
-from .cpu_threads import setup_cpu_threads
+from .cpu_threads import CpuThreadsHook, setup_cpu_threads
 from .exact_resume_hook import ExactResumeHook
 from .random_states import (capture_random_states, derive_seed,
                             restore_random_states)
 from .safe_checkpoint_hook import SafeCheckpointHook
 from .sample_seeding import SeededPipeline
 from .signal_stop import SignalStopHook, resume_command
-from .training_setup import setup_training, use_orphan_safe_workers
+from .training_setup import (setup_testing, setup_training,
+                             use_orphan_safe_workers)
 from .worker_init import orphan_safe_worker_init
 
 __all__ = [
-    'AtomicLocalBackend', 'ExactResumeHook', 'IncompleteCheckpointError',
-    'SafeCheckpointHook', 'SeededPipeline', 'SignalStopHook', 'atomic_write',
-    'capture_random_states', 'check_checkpoint_complete', 'derive_seed',
-    'find_resumable_checkpoint', 'orphan_safe_worker_init',
-    'restore_random_states', 'resume_command', 'setup_cpu_threads',
-    'setup_training', 'use_orphan_safe_workers'
+    'AtomicLocalBackend', 'CpuThreadsHook', 'ExactResumeHook',
+    'IncompleteCheckpointError', 'SafeCheckpointHook', 'SeededPipeline',
+    'SignalStopHook', 'atomic_write', 'capture_random_states',
+    'check_checkpoint_complete', 'derive_seed', 'find_resumable_checkpoint',
+    'orphan_safe_worker_init', 'restore_random_states', 'resume_command',
+    'setup_cpu_threads', 'setup_testing', 'setup_training',
+    'use_orphan_safe_workers'
 ]

@@ -15,11 +15,15 @@ show what ran) and the process:
   (:func:`~.checkpoint_files.find_resumable_checkpoint`); ``--resume
   PATH`` to a cut-short file raises :class:`~.checkpoint_files.
   IncompleteCheckpointError` naming it;
-- torch's CPU threads are split between local processes
-  (:func:`~.cpu_threads.setup_cpu_threads`).
+- torch's CPU threads are split between the machine's training and test
+  processes (:func:`~.cpu_threads.setup_cpu_threads`), again as runs
+  start and end (:class:`~.cpu_threads.CpuThreadsHook`).
+
+``tools/test.py`` calls :func:`setup_testing`: the worker init and the
+thread split.
 """
 import os.path as osp
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 from mmengine.config import Config, ConfigDict
 
@@ -27,10 +31,13 @@ from .checkpoint_files import (check_checkpoint_complete,
                                find_resumable_checkpoint)
 from .cpu_threads import setup_cpu_threads
 
-__all__ = ['DATALOADERS', 'setup_training', 'use_orphan_safe_workers']
+__all__ = [
+    'DATALOADERS', 'setup_testing', 'setup_training', 'use_orphan_safe_workers'
+]
 
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
-_HOOKS = ('ExactResumeHook', 'SignalStopHook')
+_HOOKS = ('ExactResumeHook', 'SignalStopHook', 'CpuThreadsHook')
+_TEST_HOOKS = ('CpuThreadsHook', )
 
 
 def _type_name(cfg: Any) -> Optional[str]:
@@ -47,10 +54,10 @@ def _use_safe_checkpoint_hook(cfg: Config) -> None:
         checkpoint['type'] = 'SafeCheckpointHook'
 
 
-def _add_hooks(cfg: Config) -> None:
+def _add_hooks(cfg: Config, names: Tuple[str, ...] = _HOOKS) -> None:
     custom = list(cfg.get('custom_hooks') or [])
     present = {_type_name(hook) for hook in custom}
-    for name in _HOOKS:
+    for name in names:
         if name not in present:
             custom.append(ConfigDict(type=name))
     cfg.custom_hooks = custom
@@ -102,5 +109,21 @@ def setup_training(cfg: Config) -> Config:
     _add_hooks(cfg)
     use_orphan_safe_workers(cfg)
     _resolve_resume(cfg)
+    setup_cpu_threads()
+    return cfg
+
+
+def setup_testing(cfg: Config) -> Config:
+    """Give a test run's dataloaders the orphan-safe worker init and split
+    the CPU threads (as :func:`setup_training`).
+
+    Args:
+        cfg (Config): A test config. Changed in place.
+
+    Returns:
+        Config: ``cfg``.
+    """
+    _add_hooks(cfg, _TEST_HOOKS)
+    use_orphan_safe_workers(cfg)
     setup_cpu_threads()
     return cfg

@@ -5,7 +5,8 @@ import torch
 from gcnet_plugin.engine.checkpoint_files import IncompleteCheckpointError
 from gcnet_plugin.engine.exact_resume_hook import (CHECKPOINT_KEY,
                                                    ExactResumeHook)
-from gcnet_plugin.engine.training_setup import DATALOADERS, setup_training
+from gcnet_plugin.engine.training_setup import (DATALOADERS, setup_testing,
+                                                setup_training)
 
 QUICKSTART = ('configs/quickstart/'
               'mask-rcnn_r50-w16-gcb-r16-c3-c5_fpn_quickstart.py')
@@ -26,6 +27,7 @@ def test_hooks_and_worker_init_are_switched_on(cfg):
     types = [hook['type'] for hook in cfg.custom_hooks]
     assert types.count('ExactResumeHook') == 1
     assert types.count('SignalStopHook') == 1
+    assert types.count('CpuThreadsHook') == 1
     for key in DATALOADERS:
         assert cfg[key].worker_init_fn == dict(type='orphan_safe_worker_init')
 
@@ -101,3 +103,13 @@ def test_load_from_is_not_a_resume():
     hook = ExactResumeHook()
     hook.after_load_checkpoint(runner, {CHECKPOINT_KEY: dict(version=1)})
     assert hook._resumed_states is None
+
+
+def test_test_runs_get_worker_init_and_the_thread_split(cfg):
+    setup_testing(cfg)
+    setup_testing(cfg)  # idempotent
+    types = [hook['type'] for hook in cfg.custom_hooks]
+    assert types.count('CpuThreadsHook') == 1
+    assert 'ExactResumeHook' not in types
+    for key in DATALOADERS:
+        assert cfg[key].worker_init_fn == dict(type='orphan_safe_worker_init')
