@@ -3,7 +3,7 @@
 Each raises ``ValueError`` naming the bad value, before any layer is built.
 """
 import math
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 
 def check_choice(name: str, value: Any, choices: Sequence) -> None:
@@ -48,3 +48,30 @@ def reduced_channels(in_channels: int, ratio: float, role: str) -> int:
                          f'{ratio!r}) = 0 {role} channels; use a larger '
                          'ratio')
     return channels
+
+
+def embedding_channels(in_channels: int, ratio: Optional[float],
+                       reduction: Optional[int]) -> int:
+    """R of a non-local block: int(C * ratio), or mmcv's spelling.
+
+    Args:
+        in_channels (int): C, channels of the block's input.
+        ratio (float, optional): R = int(C * ratio); ``None``: 1/2.
+        reduction (int, optional): mmcv's R = max(C // reduction, 1); not
+            with ``ratio``.
+
+    Returns:
+        int: R.
+    """
+    if reduction is None:
+        ratio = 1 / 2 if ratio is None else ratio
+        return reduced_channels(in_channels, ratio, 'embedding')
+    if ratio is not None:
+        raise ValueError(f'give ratio ({ratio!r}) or mmcv\'s reduction '
+                         f'({reduction!r}), not both')
+    check_in_channels(in_channels)
+    is_int = isinstance(reduction, int) and not isinstance(reduction, bool)
+    if not is_int or reduction < 1:
+        raise ValueError(f'reduction must be a positive int, got '
+                         f'{reduction!r}')
+    return max(in_channels // reduction, 1)

@@ -75,13 +75,13 @@ def _scale_to_logits(block: NonLocal, x: torch.Tensor,
                      target: float) -> torch.Tensor:
     """Rescale x so that the largest |pre-normalisation logit| ~ target."""
     with torch.no_grad():
-        if block.theta is None:
+        if block.mode == 'gaussian':
             q = k = x.flatten(2).transpose(1, 2)
         else:
             q = block.theta(x).flatten(2).transpose(1, 2)
             k = block.phi(x).flatten(2).transpose(1, 2)
-        if block.concat_project is not None:
-            w = block.concat_project.weight.view(2, -1)
+        if block.mode == 'concatenation':
+            w = block.concat_project.conv.weight.view(2, -1)
             big = ((q @ w[0]).abs().max() + (k @ w[1]).abs().max())
             return x * (target / big)
         big = (q @ k.transpose(1, 2)).abs().max() * block.scale
@@ -99,7 +99,8 @@ def test_nl_large_logits_under_autocast(amp, mode, record):
             p.normal_(std=0.05 if name.startswith(('g.', 'conv_out')) else 1)
     x = _scale_to_logits(block, torch.randn(2, 16, 5, 6), 1e4)
     with torch.no_grad():  # |W_v x| ~ 1, so that y = sum_j w_ij W_v x_j
-        block.g.weight /= block.g(x).abs().max()  # fits fp16 (dot, concat)
+        # fits fp16 (dot, concat)
+        block.g.conv.weight /= block.g(x).abs().max()
     x.requires_grad_()
     block.record_attention = record
     with torch.autocast('cpu', dtype=amp):

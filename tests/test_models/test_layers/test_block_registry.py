@@ -60,6 +60,9 @@ def test_build_plugin_layer(no_default_scope, scope):
     name, layer = build_plugin_layer(
         dict(type='NonLocal', mode='concat'), in_channels=16)
     assert type(layer) is NonLocal and name == 'nonlocal_block'
+    name, layer = build_plugin_layer(
+        dict(type='NonLocal', dimension=3, sub_sample=True), in_channels=16)
+    assert type(layer) is NonLocal and layer.dimension == 3
 
 
 def resnet_cfg(type_name: str) -> dict:

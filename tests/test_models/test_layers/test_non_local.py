@@ -1,4 +1,8 @@
-"""NonLocal: eq. (1) transcription for the four modes, init, memory, mmcv."""
+"""NonLocal: eq. (1) transcription for the four modes in 2-D and 3-D, with
+and without sub-sampling; init, memory, old checkpoints."""
+import itertools
+import math
+
 import pytest
 import torch
 from mmcv.cnn import NonLocal2d as MMCVNonLocal2d
@@ -9,59 +13,105 @@ from gcnet_plugin.models.layers.non_local import MODES
 from gcnet_plugin.models.random_weights import randomize_weights_
 
 
+def _lin(module: torch.nn.Module, v: torch.Tensor) -> torch.Tensor:
+    """A 1x1 ConvModule (conv only) applied to one position's vector."""
+    conv = module.conv
+    out = conv.weight.reshape(conv.out_channels, -1) @ v
+    return out if conv.bias is None else out + conv.bias
+
+
+def _conv_of(block: NonLocal, name: str) -> torch.nn.Module:
+    """The ConvModule of ``g``/``phi``, inside a Sequential if sub-sampled."""
+    module = getattr(block, name)
+    return module[0] if isinstance(module, torch.nn.Sequential) else module
+
+
+def _windows(size: tuple, kernel: tuple) -> list:
+    """Flat position indices of each max-pool window, in output order."""
+    grid = [range(s // k) for s, k in zip(size, kernel)]
+    strides = [math.prod(size[d + 1:]) for d in range(len(size))]
+    windows = []
+    for out in itertools.product(*grid):
+        offsets = itertools.product(*[range(k) for k in kernel])
+        windows.append([
+            sum((o * k + d) * s
+                for o, k, d, s in zip(out, kernel, off, strides))
+            for off in offsets
+        ])
+    return windows
+
+
 def reference_nl(block: NonLocal, x: torch.Tensor) -> tuple:
-    """Eq. (1) and section 3.1, one query i and one key j at a time.
+    """Eq. (1) and section 3.1, one query i and one key j at a time; with
+    ``sub_sample``, keys and values are maxima over mmcv's windows.
 
-    Returns z and w ([N, P, P]).
+    Returns z and w ([N, P, Pk]).
     """
+    n, c = x.shape[:2]
+    size = tuple(x.shape[2:])
+    p = math.prod(size)
+    kernel = {1: (2, ), 2: (2, 2), 3: (1, 2, 2)}[x.dim() - 2]
+    windows = (
+        _windows(size, kernel) if block.sub_sample else [[j]
+                                                         for j in range(p)])
 
-    def lin(conv: torch.nn.Conv2d, v: torch.Tensor) -> torch.Tensor:
-        out = conv.weight.reshape(conv.out_channels, -1) @ v
-        return out if conv.bias is None else out + conv.bias
+    def pooled(vectors: list) -> list:  # max over each window
+        return [torch.stack([vectors[j] for j in w]).amax(0) for w in windows]
 
-    n, c, h, w = x.shape
-    p = h * w
     feats = x.reshape(n, c, p)
     z = torch.empty_like(feats)
-    weights = torch.empty(n, p, p, dtype=x.dtype)
+    weights = torch.empty(n, p, len(windows), dtype=x.dtype)
     for b in range(n):
         xs = [feats[b, :, j] for j in range(p)]
-        values = [lin(block.g, xj) for xj in xs]  # W_v x_j
-        if block.mode != 'gaussian':
-            thetas = [lin(block.theta, xj) for xj in xs]  # W_q x_j
-            phis = [lin(block.phi, xj) for xj in xs]  # W_k x_j
+        values = pooled([_lin(_conv_of(block, 'g'), xj)
+                         for xj in xs])  # W_v x_j
+        if block.mode == 'gaussian':
+            queries, keys = xs, pooled(xs)
+        else:
+            queries = [_lin(block.theta, xj) for xj in xs]  # W_q x_i
+            keys = pooled([_lin(_conv_of(block, 'phi'), xj)
+                           for xj in xs])  # W_k x_j
+        pk = len(keys)
         for i in range(p):
-            if block.mode == 'gaussian':
-                f = torch.stack([torch.exp(xs[i] @ xj) for xj in xs])
-                wi = f / f.sum()
-            elif block.mode == 'embedded_gaussian':
-                s = block.inter_channels**-0.5 if block.use_scale else 1.0
+            if block.mode in ('gaussian', 'embedded_gaussian'):
+                s = (
+                    block.inter_channels**-0.5
+                    if block.mode == 'embedded_gaussian' and block.use_scale
+                    else 1.0)
                 f = torch.stack(
-                    [torch.exp(s * (thetas[i] @ pj)) for pj in phis])
+                    [torch.exp(s * (queries[i] @ kj)) for kj in keys])
                 wi = f / f.sum()
             elif block.mode == 'dot_product':
-                wi = torch.stack([thetas[i] @ pj for pj in phis]) / p
-            else:  # concat: ReLU(w . [theta_i, phi_j]) / P
-                wc = block.concat_project.weight.reshape(-1)
+                wi = torch.stack([queries[i] @ kj for kj in keys]) / pk
+            else:  # concatenation: ReLU(w . [theta_i, phi_j]) / Pk
+                wc = block.concat_project.conv.weight.reshape(-1)
                 wi = torch.stack([
-                    torch.clamp(wc @ torch.cat([thetas[i], pj]), min=0)
-                    for pj in phis
-                ]) / p
+                    torch.clamp(wc @ torch.cat([queries[i], kj]), min=0)
+                    for kj in keys
+                ]) / pk
             weights[b, i] = wi
             y = sum(wij * vj for wij, vj in zip(wi, values))
-            z[b, :, i] = xs[i] + lin(block.conv_out, y)
-    return z.reshape(n, c, h, w), weights
+            z[b, :, i] = xs[i] + _lin(block.conv_out, y)
+    return z.reshape(x.shape), weights
 
 
-CASES = [(m, True) for m in MODES] + [('embedded_gaussian', False)]
+SHAPES = {2: (2, 8, 4, 4), 3: (2, 8, 2, 4, 2)}
+CASES = ([(m, True, d, s) for m in MODES for d in (2, 3)
+          for s in (False, True)] + [('embedded_gaussian', False, 2, False)])
 
 
-@pytest.mark.parametrize('mode, use_scale', CASES)
-def test_matches_equation(mode, use_scale):
-    block = randomize_weights_(NonLocal(8, mode=mode,
-                                        use_scale=use_scale)).double()
-    x = torch.randn(2, 8, 3, 4, dtype=torch.double) * 0.5
+@pytest.mark.parametrize('mode, use_scale, dimension, sub_sample', CASES)
+def test_matches_equation(mode, use_scale, dimension, sub_sample):
+    block = randomize_weights_(
+        NonLocal(
+            8,
+            mode=mode,
+            use_scale=use_scale,
+            dimension=dimension,
+            sub_sample=sub_sample)).double()
+    x = torch.randn(SHAPES[dimension], dtype=torch.double) * 0.5
     z_ref, w_ref = reference_nl(block, x)
+    assert w_ref.shape[-1] == (4 if sub_sample else 16)
     torch.testing.assert_close(block(x), z_ref, rtol=1e-9, atol=1e-9)
     block.record_attention = True
     torch.testing.assert_close(block(x), z_ref, rtol=1e-9, atol=1e-9)
@@ -70,16 +120,28 @@ def test_matches_equation(mode, use_scale):
     if mode in ('gaussian', 'embedded_gaussian'):
         torch.testing.assert_close(
             block.last_attention.sum(-1),
-            torch.ones(2, 12, dtype=torch.double))
+            torch.ones(2, 16, dtype=torch.double))
 
 
-@pytest.mark.parametrize('mode', MODES)
-def test_identity_at_init_and_grads_after_one_step(mode):
+INIT_CASES = [
+    dict(mode=m, dimension=d, sub_sample=s, norm_cfg=n) for m in MODES
+    for d, s, n in [(2, False,
+                     None), (3, True,
+                             dict(type='BN3d')), (1, False, dict(type='BN1d'))]
+]
+
+
+@pytest.mark.parametrize('kwargs', INIT_CASES)
+def test_identity_at_init_and_grads_after_one_step(kwargs):
     torch.manual_seed(0)
-    block = NonLocal(8, mode=mode)
-    x = torch.randn(2, 8, 4, 3)
+    block = NonLocal(8, **kwargs)
+    x = torch.randn((2, 8, 2, 4, 4)[:2 + kwargs['dimension']])
     torch.testing.assert_close(block(x), x, rtol=0, atol=0)
-    block.conv_out.weight.data.normal_()  # what one step would do
+    zeroed = (
+        block.conv_out.norm if kwargs['norm_cfg'] else block.conv_out.conv
+    )  # mmcv's choice
+    assert zeroed.weight.abs().max() == 0 and zeroed.bias.abs().max() == 0
+    zeroed.weight.data.normal_()  # what one step would do
     block.init_weights()
     torch.testing.assert_close(block(x), x, rtol=0, atol=0)
 
@@ -91,6 +153,16 @@ def test_identity_at_init_and_grads_after_one_step(mode):
         opt.step()
     for name, p in block.named_parameters():
         assert p.grad is not None and p.grad.abs().max() > 0, name
+
+
+@pytest.mark.parametrize('norm_cfg', [None, dict(type='BN')])
+def test_zeros_init_false_is_not_the_identity(norm_cfg):
+    torch.manual_seed(0)
+    block = NonLocal(8, norm_cfg=norm_cfg, zeros_init=False, std=0.5)
+    x = torch.randn(2, 8, 4, 3)
+    assert (block(x) - x).abs().max() > 1e-3
+    block.init_weights(zeros_init=True)  # mmcv's init_weights signature
+    torch.testing.assert_close(block(x), x, rtol=0, atol=0)
 
 
 @pytest.mark.parametrize('mode', MODES)
@@ -112,11 +184,33 @@ def test_shapes_channels_last_and_recording(mode):
     assert not att.requires_grad
 
 
-@pytest.mark.parametrize('mode', ['gaussian', 'embedded_gaussian'])
-def test_explicit_path_for_wide_embeddings(mode, monkeypatch):
+@pytest.mark.parametrize('mode', MODES)
+def test_clip_channels_last_3d_and_sub_sampled_recording(mode):
+    block = randomize_weights_(
+        NonLocal(8, mode=mode, dimension=3, sub_sample=True))
+    x = torch.randn(2, 8, 3, 4, 6)
+    out = block(x)
+    xc = x.to(memory_format=torch.channels_last_3d).requires_grad_()
+    out_c = block(xc)
+    torch.testing.assert_close(out_c, out, rtol=1e-5, atol=1e-5)
+    out_c.sum().backward()
+    assert torch.isfinite(xc.grad).all()
+    block.record_attention = True
+    block(x)
+    assert block.last_attention.shape == (2, 72, 3 * 2 * 3)
+
+
+@pytest.mark.parametrize('mode, dimension, sub_sample',
+                         [('gaussian', 2, False),
+                          ('embedded_gaussian', 2, False),
+                          ('embedded_gaussian', 3, True)])
+def test_explicit_path_for_wide_embeddings(mode, dimension, sub_sample,
+                                           monkeypatch):
     """Above SDPA_MAX_DIM the explicit path runs; same numbers."""
-    block = randomize_weights_(NonLocal(8, mode=mode)).double()
-    x = torch.randn(2, 8, 3, 4, dtype=torch.double, requires_grad=True)
+    block = randomize_weights_(
+        NonLocal(8, mode=mode, dimension=dimension,
+                 sub_sample=sub_sample)).double()
+    x = torch.randn(SHAPES[dimension], dtype=torch.double, requires_grad=True)
     fused = block(x)
     monkeypatch.setattr(non_local, 'SDPA_MAX_DIM', 2)
     explicit = block(x)
@@ -157,24 +251,51 @@ def test_concat_keeps_only_pp_scalars():
     assert mode.max_numel >= n * 2 * r * p * p
 
 
-@pytest.mark.parametrize(
-    'mode', ['gaussian', 'embedded_gaussian', 'dot_product', 'concat'])
-def test_same_as_mmcv_nonlocal2d(mode):
-    """Same numbers as mmcv's NonLocal2d with the weights carried over."""
-    ref = randomize_weights_(
-        MMCVNonLocal2d(8, mode='concatenation' if mode == 'concat' else mode))
-    ours = NonLocal(8, mode=mode)
-    sd = {k.replace('.conv.', '.'): v for k, v in ref.state_dict().items()}
-    ours.load_state_dict(sd, strict=True)
-    x = torch.randn(2, 8, 3, 5) * 0.5
-    torch.testing.assert_close(ours(x), ref(x), rtol=1e-5, atol=1e-5)
+@pytest.mark.parametrize('sub_sample', [False, True])
+def test_old_checkpoint_keys_load(sub_sample):
+    """Our checkpoints from before mmcv's layout (plain convs: g.weight,
+    concat_project.weight, conv_out.bias) load with strict=True, also
+    through mmengine's loader and under a prefix."""
+    from mmengine.runner.checkpoint import load_state_dict
+    new = randomize_weights_(NonLocal(8, mode='concat', sub_sample=sub_sample))
+    old_sd = {
+        k.replace('.0.conv.', '.').replace('.conv.', '.'): v
+        for k, v in new.state_dict().items()
+    }
+    assert set(old_sd) == {
+        f'{m}.{p}'
+        for m in ('g', 'theta', 'phi', 'conv_out')
+        for p in ('weight', 'bias')
+    } | {'concat_project.weight'}
+    x = torch.randn(2, 8, 4, 6)
+    for loader in ('torch', 'mmengine'):
+        block = NonLocal(8, mode='concat', sub_sample=sub_sample)
+        parent = torch.nn.Sequential(torch.nn.Identity(), block)
+        sd = {f'1.{k}': v for k, v in old_sd.items()}
+        if loader == 'torch':
+            parent.load_state_dict(sd, strict=True)
+        else:
+            load_state_dict(parent, sd, strict=True)
+        torch.testing.assert_close(block(x), new(x), rtol=0, atol=0)
 
 
 @pytest.mark.parametrize('kwargs, bad', [
-    (dict(mode='concatenation'), "'concatenation'"),
+    (dict(mode='concatenate'), "'concatenate'"),
     (dict(ratio=0), '0'),
     (dict(ratio=1 / 16), '0.0625'),
+    (dict(dimension=4), '4'),
+    (dict(reduction=0), 'reduction.*0'),
+    (dict(reduction=2.0), 'reduction.*2.0'),
+    (dict(ratio=0.25, reduction=4), 'not both'),
 ])
 def test_bad_args_raise_value_error(kwargs, bad):
     with pytest.raises(ValueError, match=bad):
         NonLocal(8, **kwargs)
+
+
+def test_ratio_and_mmcv_reduction():
+    assert NonLocal(8).inter_channels == 4
+    assert NonLocal(8, ratio=1 / 4).inter_channels == 2
+    assert NonLocal(8, reduction=4).inter_channels == 2
+    assert NonLocal(3, reduction=4).inter_channels == 1  # mmcv's max(., 1)
+    assert NonLocal(8, mode='concat').mode == 'concatenation'
