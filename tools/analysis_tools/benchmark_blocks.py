@@ -23,7 +23,7 @@ from typing import Optional
 
 import torch
 
-from gcnet_plugin.models.layers.non_local import MODES
+from gcnet_plugin.models.layers.non_local import MODE_ALIASES, MODES
 from gcnet_plugin.profiling.autocast import amp_dtype
 from gcnet_plugin.profiling.block_benchmark import LEVELS, run_level
 from gcnet_plugin.profiling.timing import default_rounds, device_label
@@ -46,7 +46,10 @@ def parse_args() -> argparse.Namespace:
         choices=list(LEVELS),
         help='levels for the NL blocks (none: skip)')
     parser.add_argument(
-        '--nl-modes', nargs='+', default=['embedded_gaussian'], choices=MODES)
+        '--nl-modes',
+        nargs='+',
+        default=['embedded_gaussian'],
+        choices=MODES + tuple(MODE_ALIASES))
     parser.add_argument(
         '--repeats', type=int, help='timed rounds (default 20 CUDA, 5 CPU)')
     parser.add_argument(

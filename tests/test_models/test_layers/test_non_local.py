@@ -299,3 +299,10 @@ def test_ratio_and_mmcv_reduction():
     assert NonLocal(8, reduction=4).inter_channels == 2
     assert NonLocal(3, reduction=4).inter_channels == 1  # mmcv's max(., 1)
     assert NonLocal(8, mode='concat').mode == 'concatenation'
+
+
+def test_every_mode_has_its_table1_row():
+    """Table 1 statistics are keyed by ``block.mode`` (mmcv's spelling)."""
+    from gcnet_plugin.analysis.attention_statistics import PAPER_TABLE1_COCO
+    for mode in MODES + ('concat', ):
+        assert NonLocal(8, mode=mode).mode in PAPER_TABLE1_COCO
