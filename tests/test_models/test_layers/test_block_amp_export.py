@@ -127,12 +127,17 @@ def test_torchscript_and_trace(cls):
         torch.testing.assert_close(traced(y), expected)
 
 
-def test_nonlocal_trace():
+@pytest.mark.parametrize('kwargs, shape', [
+    ({}, (2, 16, 5, 6)),
+    (dict(dimension=3, sub_sample=True, norm_cfg=dict(type='BN3d')),
+     (2, 16, 3, 4, 6)),
+])
+def test_nonlocal_trace(kwargs, shape):
     torch.manual_seed(0)
-    block = randomize_weights_(NonLocal(16).eval())
+    block = randomize_weights_(NonLocal(16, **kwargs).eval())
     with torch.no_grad():
-        traced = torch.jit.trace(block, torch.randn(2, 16, 5, 6))
-        y = torch.randn(2, 16, 5, 6)
+        traced = torch.jit.trace(block, torch.randn(shape))
+        y = torch.randn(shape)
         torch.testing.assert_close(traced(y), block(y))
 
 

@@ -4,6 +4,7 @@ import torch
 
 from gcnet_plugin.models.layers import SE, ContextBlock, SimplifiedNonLocal
 from gcnet_plugin.models.random_weights import randomize_weights_
+from gcnet_plugin.profiling import block_traffic
 
 R4 = dict(ratio=1 / 4)
 BLOCKS = dict(
@@ -105,3 +106,14 @@ def test_record_attention_over_all_positions_and_script():
 def test_other_ranks_raise_value_error(shape):
     with pytest.raises(ValueError, match=r'got shape .*' + str(shape[-1])):
         ContextBlock(16)(torch.randn(shape))
+
+
+@pytest.mark.parametrize('name', list(BLOCKS))
+def test_clip_moves_the_bytes_of_its_map(name):
+    """The clip is viewed, never copied: forward and fused backward move
+    exactly the bytes of the 2-D block on [N, C, T * H, W]."""
+    block = _build(name)
+    clip = block_traffic(block, (2, 16, 4, 32, 20))
+    as_map = block_traffic(block, (2, 16, 4 * 32, 20))
+    assert [op.name for op in clip.ops] == [op.name for op in as_map.ops]
+    assert clip.total == as_map.total
