@@ -8,26 +8,16 @@ from mmengine.config import Config
 
 from gcnet_plugin.data.checks import (DataCheckError, check_coco_json,
                                       check_data_cfg)
-from gcnet_plugin.data.synthetic_coco import CLASSES, make_synthetic_coco
+from gcnet_plugin.data.synthetic_coco import CLASSES
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-QUICKSTART = osp.join(REPO, 'configs', 'quickstart',
-                      'mask-rcnn_r50-w16-gcb-r16-c3-c5_fpn_quickstart.py')
-
-
-@pytest.fixture(scope='module')
-def source(tmp_path_factory) -> str:
-    root = str(tmp_path_factory.mktemp('checks_src'))
-    make_synthetic_coco(root, 3, 2, image_size=(64, 64), seed=0)
-    return root
+QUICKSTART = ('configs/quickstart/'
+              'mask-rcnn_r50-w16-gcb-r16-c3-c5_fpn_quickstart.py')
 
 
 @pytest.fixture
-def root(source, tmp_path) -> str:
-    """A fresh copy per test, free to break."""
-    dst = str(tmp_path / 'quickstart')
-    shutil.copytree(source, dst)
-    return dst + '/'
+def root(quickstart_data_copy) -> str:
+    """A fresh copy of the quickstart data per test, free to break."""
+    return str(quickstart_data_copy) + '/'
 
 
 def _cfg(root: str, wrap: bool = False) -> Config:
@@ -183,9 +173,9 @@ def test_is_a_value_error(root):
         check_coco_json(_train_ann(root))
 
 
-def test_quickstart_config(root, tmp_path):
+def test_quickstart_config(root, load_config, tmp_path):
     """The quickstart config passes with its data, names the fix without."""
-    cfg = Config.fromfile(QUICKSTART)
+    cfg = load_config(QUICKSTART)
     check_data_cfg(_retarget(cfg, root))
     with pytest.raises(DataCheckError, match='make_quickstart_data.py'):
         check_data_cfg(_retarget(cfg, str(tmp_path / 'no' / 'quickstart')))
@@ -201,7 +191,7 @@ def _retarget(cfg: Config, root: str) -> Config:
     return cfg
 
 
-def test_hints_fit_the_problem(source, tmp_path):
+def test_hints_fit_the_problem(quickstart_data, tmp_path):
     """Missing data: the download or --data-root; a corrupt file: unpack
     it again (not a download); a wrong file: fix or replace it."""
     root = str(tmp_path / 'coco') + '/'
@@ -211,7 +201,7 @@ def test_hints_fit_the_problem(source, tmp_path):
     assert '--data-root DIR' in str(e.value)
     assert 'a child config that sets only `data_root` changes nothing' in str(
         e.value)
-    shutil.copytree(source, root)
+    shutil.copytree(quickstart_data, root)
     with open(_train_ann(root), 'w') as f:
         f.write('{"images": [')
     with pytest.raises(DataCheckError) as e:

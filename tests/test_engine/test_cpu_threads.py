@@ -121,24 +121,9 @@ def test_the_launchers_setting_is_replaced_without_cuda(registry, monkeypatch):
     assert setup_cpu_threads() is None  # torchrun's 1 per GPU process
 
 
-class FakeLogger:
-
-    def __init__(self) -> None:
-        self.lines = []
-
-    def info(self, line: str) -> None:
-        self.lines.append(line)
-
-
-class FakeRunner:
-
-    def __init__(self) -> None:
-        self.logger = FakeLogger()
-
-
-def test_hook_gives_cores_up_and_takes_them_back(registry):
+def test_hook_gives_cores_up_and_takes_them_back(registry, fake_runner):
     assert setup_cpu_threads() == 8
-    hook, runner = CpuThreadsHook(interval=0), FakeRunner()
+    hook, runner = CpuThreadsHook(interval=0), fake_runner()
     later = register(other(os.getppid()), str(registry))  # starts
     hook.before_train_iter(runner, 0)
     assert torch.get_num_threads() == 4
@@ -146,14 +131,15 @@ def test_hook_gives_cores_up_and_takes_them_back(registry):
     hook.before_val_iter(runner, 0)
     assert torch.get_num_threads() == 8
     hook.before_test_iter(runner, 0)  # no change, no line
-    assert [line.split(' (')[0] for line in runner.logger.lines
+    assert [line.split(' (')[0] for line in runner.logger.infos
             ] == ['CPU threads: 4 per process', 'CPU threads: 8 per process']
+    assert runner.logger.warnings == []
 
 
-def test_hook_leaves_a_users_setting_alone(registry, monkeypatch):
+def test_hook_leaves_a_users_setting_alone(registry, fake_runner, monkeypatch):
     monkeypatch.setenv('OMP_NUM_THREADS', '1')
     torch.set_num_threads(1)
     setup_cpu_threads()
     register(other(os.getppid()), str(registry))
-    CpuThreadsHook(interval=0).before_train_iter(FakeRunner(), 0)
+    CpuThreadsHook(interval=0).before_train_iter(fake_runner(), 0)
     assert torch.get_num_threads() == 1

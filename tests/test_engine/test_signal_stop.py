@@ -39,23 +39,11 @@ def test_resume_command_under_torchrun(monkeypatch):
         'bash tools/dist_train.sh c.py 2 --work-dir w --resume'
 
 
-class FakeLogger:
-    """Collects warnings."""
-
-    def __init__(self) -> None:
-        self.warnings = []
-
-    def warning(self, message: str) -> None:
-        self.warnings.append(message)
-
-
-class FakeRunner:
-    """What SignalStopHook reads of a Runner."""
-
-    def __init__(self, work_dir: str) -> None:
-        self.work_dir = work_dir
-        self.epoch, self.iter = 1, 9
-        self.logger = FakeLogger()
+@pytest.fixture
+def runner(fake_runner, tmp_path):
+    """What SignalStopHook reads of a Runner: in epoch 2 after iteration
+    9, writing to tmp_path."""
+    return fake_runner(work_dir=str(tmp_path), epoch=1, iter=9)
 
 
 def _raise(sig: int) -> None:
@@ -63,11 +51,11 @@ def _raise(sig: int) -> None:
     time.sleep(0.01)  # the handler runs between bytecodes
 
 
-def test_sigint_stops_after_the_iteration_with_the_resume_line(tmp_path):
+def test_sigint_stops_after_the_iteration_with_the_resume_line(
+        runner, tmp_path):
     checkpoint = tmp_path / 'epoch_1.pth'
     checkpoint.write_bytes(b'x')
     (tmp_path / 'last_checkpoint').write_text(str(checkpoint))
-    runner = FakeRunner(str(tmp_path))
     hook = SignalStopHook()
     previous = signal.getsignal(signal.SIGINT)
     hook.before_train(runner)
@@ -88,8 +76,7 @@ def test_sigint_stops_after_the_iteration_with_the_resume_line(tmp_path):
     assert line.endswith(' --resume')
 
 
-def test_second_signal_stops_at_once(tmp_path):
-    runner = FakeRunner(str(tmp_path))
+def test_second_signal_stops_at_once(runner):
     hook = SignalStopHook()
     hook.before_train(runner)
     try:

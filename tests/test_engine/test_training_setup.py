@@ -62,31 +62,17 @@ def test_auto_resume_starts_over_when_nothing_is_complete(cfg, tmp_path):
     assert not cfg.resume and cfg.load_from is None
 
 
-class FakeLogger:
-    """Collects warnings."""
-
-    def __init__(self) -> None:
-        self.warnings = []
-
-    def warning(self, message: str) -> None:
-        self.warnings.append(message)
-
-
-class FakeRunner:
+@pytest.fixture
+def runner(fake_runner):
     """What ExactResumeHook reads of a Runner when it checks a resume."""
-
-    def __init__(self) -> None:
-        self._resume = True
-        self._load_from = 'w/epoch_1.pth'
-        self.logger = FakeLogger()
+    return fake_runner(_resume=True, _load_from='w/epoch_1.pth')
 
 
 @pytest.mark.parametrize('stored,message', [
     (None, 'has no random-number states'),
     (dict(version=1, ranks=[{}, {}]), 'was written by 2 processes'),
 ])
-def test_resume_without_usable_states_warns(stored, message):
-    runner = FakeRunner()
+def test_resume_without_usable_states_warns(stored, message, runner):
     hook = ExactResumeHook()
     checkpoint = {} if stored is None else {CHECKPOINT_KEY: stored}
     hook.after_load_checkpoint(runner, checkpoint)
@@ -97,8 +83,7 @@ def test_resume_without_usable_states_warns(stored, message):
     assert hook._resumed_states is None
 
 
-def test_load_from_is_not_a_resume():
-    runner = FakeRunner()
+def test_load_from_is_not_a_resume(runner):
     runner._resume = False
     hook = ExactResumeHook()
     hook.after_load_checkpoint(runner, {CHECKPOINT_KEY: dict(version=1)})
