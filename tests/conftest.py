@@ -13,6 +13,9 @@ Fixtures:
   :func:`gcnet_plugin.data.synthetic_coco.make_synthetic_coco`; see
   ``QUICKSTART_DATA`` for its size. Read-only: a test that changes files
   takes ``quickstart_data_copy``, its own copy.
+- ``tiny_quickstart``: ``tiny_quickstart(folder, num_train, num_val, ...)``
+  writes a generated dataset and the quickstart config trained on it (see
+  ``TINY_QUICKSTART``) for tests that run ``tools/train.py``/``test.py``.
 
 Parametrizations (``pytest_generate_tests``): a test that takes one of the
 arguments of ``CONFIG_SETS`` runs once per config of that set, the path
@@ -26,7 +29,7 @@ import copy
 import functools
 import shutil
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Tuple
 
 import pytest
 import yaml
@@ -37,6 +40,8 @@ from gcnet_plugin.data.synthetic_coco import make_synthetic_coco
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # make_synthetic_coco's arguments for ``quickstart_data``.
 QUICKSTART_DATA = dict(num_train=3, num_val=2, image_size=(64, 64), seed=0)
+QUICKSTART_CONFIG = ('configs/quickstart/'
+                     'mask-rcnn_r50-w16-gcb-r16-c3-c5_fpn_quickstart.py')
 
 
 @pytest.fixture(scope='session')
@@ -82,6 +87,76 @@ def quickstart_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def quickstart_data_copy(quickstart_data: Path, tmp_path: Path) -> Path:
     """This test's own copy of ``quickstart_data``, free to change."""
     return Path(shutil.copytree(quickstart_data, tmp_path / 'quickstart'))
+
+
+# The quickstart config on a generated dataset of square images, trained
+# and tested at their size, batch 2, no dataloader workers, one epoch
+# without validation, a checkpoint after it; ``{flip}`` is the train
+# pipeline's RandomFlip line or nothing.
+TINY_QUICKSTART = """_base_ = {base!r}
+data_root = {data_root!r}
+image_scale = {image_scale!r}
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='Resize', scale=image_scale, keep_ratio=True),{flip}
+    dict(type='PackDetInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=image_scale, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                    'scale_factor'))
+]
+_loader = dict(batch_size=2, num_workers=0, persistent_workers=False)
+train_dataloader = dict(
+    **_loader, dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(
+    **_loader, dataset=dict(data_root=data_root, pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
+test_evaluator = val_evaluator
+train_cfg = dict(max_epochs=1, val_interval=1, val_begin=100)
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=1))
+"""
+FLIP = "\n    dict(type='RandomFlip', prob=0.5),"
+
+
+@pytest.fixture(scope='session')
+def tiny_quickstart(repo_root: Path) -> Callable[..., str]:
+    """``tiny_quickstart(folder, num_train, num_val, image_size=(64, 64),
+    flip=False, **changes)`` -> the path of ``folder/tiny.py``.
+
+    Makes ``num_train``/``num_val`` generated ``image_size`` images in
+    ``folder/data/`` (seed 0) and writes ``TINY_QUICKSTART`` on them
+    (``flip``: random flips in training) as ``folder/tiny_base.py``;
+    ``folder/tiny.py`` inherits it and sets ``changes`` (config keys),
+    merged into it as in any child config.
+    """
+
+    def write(folder: Path,
+              num_train: int,
+              num_val: int,
+              image_size: Tuple[int, int] = (64, 64),
+              flip: bool = False,
+              **changes) -> str:
+        data_root = str(folder / 'data') + '/'
+        make_synthetic_coco(
+            data_root, num_train, num_val, image_size=image_size, seed=0)
+        (folder / 'tiny_base.py').write_text(
+            TINY_QUICKSTART.format(
+                base=str(repo_root / QUICKSTART_CONFIG),
+                data_root=data_root,
+                image_scale=tuple(image_size),
+                flip=FLIP if flip else ''))
+        lines = ["_base_ = './tiny_base.py'"]
+        lines += [f'{key} = {value!r}' for key, value in changes.items()]
+        (folder / 'tiny.py').write_text('\n'.join(lines) + '\n')
+        return str(folder / 'tiny.py')
+
+    return write
 
 
 def _relative(paths) -> List[str]:

@@ -13,50 +13,14 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Dict, List
+from pathlib import Path
+from typing import Callable, Dict, List
 
 import pytest
 import torch
 
 from gcnet_plugin.compat import safe_torch_load
-from gcnet_plugin.data.synthetic_coco import make_synthetic_coco
 from gcnet_plugin.engine.exact_resume_hook import CHECKPOINT_KEY
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-BASE_CONFIG = osp.join(REPO, 'configs', 'quickstart',
-                       'mask-rcnn_r50-w16-gcb-r16-c3-c5_fpn_quickstart.py')
-
-TINY_CONFIG = """_base_ = {base!r}
-data_root = {data_root!r}
-image_scale = (64, 64)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='Resize', scale=image_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=image_scale, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                    'scale_factor'))
-]
-train_dataloader = dict(
-    batch_size=2, num_workers=2, persistent_workers=True,
-    dataset=dict(data_root=data_root, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=2, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, pipeline=test_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
-test_evaluator = val_evaluator
-train_cfg = dict(max_epochs=2, val_interval=1, val_begin=1)
-default_hooks = dict(
-    logger=dict(interval=1), checkpoint=dict(interval=1, max_keep_ckpts=1))
-"""
 
 # Kills its own process (SIGKILL) inside the save of one epoch's
 # checkpoint, after the data is written and before the rename.
@@ -89,27 +53,42 @@ def _env(**extra: str) -> Dict[str, str]:
     return dict(os.environ, OMP_NUM_THREADS='1', **extra)
 
 
-def train(config: str, work_dir: str, *args: str,
-          **env: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, 'tools/train.py', config, '--work-dir']
-    return subprocess.run(
-        command + [work_dir, *args],
-        cwd=REPO,
-        env=_env(**env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=300)
+@pytest.fixture(scope='module')
+def train(repo_root: Path) -> Callable[..., subprocess.CompletedProcess]:
+    """``train(config, work_dir, *args, **env)``: tools/train.py, run to
+    its end, its output in ``.stdout``."""
 
-
-def start_training(config: str, work_dir: str, **env: str) -> subprocess.Popen:
-    with open(osp.join(work_dir, 'console.log'), 'w') as log:
-        return subprocess.Popen(
-            [sys.executable, 'tools/train.py', config, '--work-dir', work_dir],
-            cwd=REPO,
+    def run(config: str, work_dir: str, *args: str,
+            **env: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, 'tools/train.py', config, '--work-dir']
+        return subprocess.run(
+            command + [work_dir, *args],
+            cwd=repo_root,
             env=_env(**env),
-            stdout=log,
-            stderr=subprocess.STDOUT)
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=300)
+
+    return run
+
+
+@pytest.fixture
+def start_training(repo_root: Path) -> Callable[..., subprocess.Popen]:
+    """``start_training(config, work_dir, **env)``: tools/train.py in the
+    background, its output in ``work_dir/console.log``."""
+
+    def start(config: str, work_dir: str, **env: str) -> subprocess.Popen:
+        command = [sys.executable, 'tools/train.py', config, '--work-dir']
+        with open(osp.join(work_dir, 'console.log'), 'w') as log:
+            return subprocess.Popen(
+                command + [work_dir],
+                cwd=repo_root,
+                env=_env(**env),
+                stdout=log,
+                stderr=subprocess.STDOUT)
+
+    return start
 
 
 def wait_for_checkpoint(proc: subprocess.Popen, work_dir: str) -> None:
@@ -179,22 +158,27 @@ def assert_bit_identical(path: str, reference: str) -> None:
 
 
 @pytest.fixture(scope='module')
-def configs(tmp_path_factory) -> Dict[str, str]:
+def configs(tiny_quickstart, tmp_path_factory) -> Dict[str, str]:
     root = tmp_path_factory.mktemp('interruptions')
-    data_root = str(root / 'data') + '/'
-    make_synthetic_coco(data_root, 4, 2, image_size=(64, 64), seed=0)
-    tiny = root / 'tiny.py'
-    tiny.write_text(TINY_CONFIG.format(base=BASE_CONFIG, data_root=data_root))
+    tiny = tiny_quickstart(
+        root,
+        4,
+        2,
+        image_size=(64, 64),
+        flip=True,
+        train_dataloader=dict(num_workers=2, persistent_workers=True),
+        train_cfg=dict(max_epochs=2, val_begin=1),
+        default_hooks=dict(checkpoint=dict(max_keep_ckpts=1)))
     modules = root / 'modules'
     modules.mkdir()
     (modules / 'kill_during_save.py').write_text(KILLER_MODULE)
     killer = root / 'killer.py'
-    killer.write_text(KILLER_CONFIG.format(tiny=str(tiny)))
-    return dict(tiny=str(tiny), killer=str(killer), modules=str(modules))
+    killer.write_text(KILLER_CONFIG.format(tiny=tiny))
+    return dict(tiny=tiny, killer=str(killer), modules=str(modules))
 
 
 @pytest.fixture(scope='module')
-def reference(configs, tmp_path_factory) -> str:
+def reference(configs, train, tmp_path_factory) -> str:
     """epoch_2.pth of a run that was never interrupted."""
     work_dir = str(tmp_path_factory.mktemp('uninterrupted'))
     result = train(configs['tiny'], work_dir)
@@ -209,7 +193,7 @@ def test_checkpoint_carries_every_ranks_random_states(reference):
 
 
 def test_sigkill_during_a_save_resumes_exactly_without_orphans(
-        configs, reference, tmp_path):
+        configs, reference, train, start_training, tmp_path):
     # SIGKILL after epoch 1's checkpoint, inside epoch 2's save: the
     # moment mmengine's own hook would leave no complete checkpoint
     # (max_keep_ckpts=1 deletes epoch 1 before writing epoch 2).
@@ -239,7 +223,7 @@ def test_sigkill_during_a_save_resumes_exactly_without_orphans(
 
 @pytest.mark.slow
 def test_sigkill_in_epoch_2_resumes_exactly_with_other_workers(
-        configs, reference, tmp_path):
+        configs, reference, train, start_training, tmp_path):
     work_dir = str(tmp_path)
     proc = start_training(configs['tiny'], work_dir)
     wait_for_checkpoint(proc, work_dir)
@@ -260,7 +244,8 @@ def test_sigkill_in_epoch_2_resumes_exactly_with_other_workers(
     assert_bit_identical(osp.join(work_dir, 'epoch_2.pth'), reference)
 
 
-def test_sigterm_stops_with_one_line_and_no_orphans(configs, tmp_path):
+def test_sigterm_stops_with_one_line_and_no_orphans(configs, start_training,
+                                                    tmp_path):
     work_dir = str(tmp_path)
     proc = start_training(configs['tiny'], work_dir)
     wait_for_checkpoint(proc, work_dir)

@@ -18,45 +18,13 @@ import subprocess
 import sys
 import threading
 from functools import partial
+from pathlib import Path
+from typing import Callable
 
 import pytest
 import torch
 
 from gcnet_plugin.compat import safe_torch_load
-from gcnet_plugin.data.synthetic_coco import make_synthetic_coco
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-BASE_CONFIG = osp.join(REPO, 'configs', 'quickstart',
-                       'mask-rcnn_r50-w16-gcb-r16-c3-c5_fpn_quickstart.py')
-
-TINY_CONFIG = """_base_ = {base!r}
-data_root = {data_root!r}
-image_scale = (128, 128)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='Resize', scale=image_scale, keep_ratio=True),
-    dict(type='PackDetInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=image_scale, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                    'scale_factor'))
-]
-_loader = dict(batch_size=2, num_workers=0, persistent_workers=False)
-train_dataloader = dict(
-    **_loader, dataset=dict(data_root=data_root, pipeline=train_pipeline))
-val_dataloader = dict(
-    **_loader, dataset=dict(data_root=data_root, pipeline=test_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
-test_evaluator = val_evaluator
-train_cfg = dict(max_epochs=1, val_interval=1, val_begin=100)
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=1))
-"""
 
 # Records the images each rank trains on (two-node test).
 RECORD_HOOK = """from mmdet.registry import HOOKS
@@ -135,15 +103,22 @@ def _env(**env) -> dict:
     return full_env
 
 
-def run_tool(args, timeout: int = 300, **env) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        args,
-        cwd=REPO,
-        env=_env(**env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=timeout)
+@pytest.fixture(scope='module')
+def run_command(repo_root: Path) -> Callable[..., subprocess.CompletedProcess]:
+    """``run_command(args, timeout=300, **env)`` from the repository root,
+    stdout and stderr together in ``.stdout``."""
+
+    def run(args, timeout: int = 300, **env) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            args,
+            cwd=repo_root,
+            env=_env(**env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout)
+
+    return run
 
 
 def assert_one_error_last(result, *fragments: str) -> str:
@@ -161,17 +136,13 @@ def assert_one_error_last(result, *fragments: str) -> str:
 
 
 @pytest.fixture(scope='module')
-def tiny_config(tmp_path_factory) -> str:
-    root = tmp_path_factory.mktemp('tools')
-    data_root = str(root / 'data') + '/'
-    make_synthetic_coco(data_root, 8, 4, image_size=(128, 128), seed=0)
-    path = root / 'tiny.py'
-    path.write_text(TINY_CONFIG.format(base=BASE_CONFIG, data_root=data_root))
-    return str(path)
+def tiny_config(tiny_quickstart, tmp_path_factory) -> str:
+    return tiny_quickstart(
+        tmp_path_factory.mktemp('tools'), 8, 4, image_size=(128, 128))
 
 
 @pytest.fixture(scope='module')
-def two_nodes(tiny_config, tmp_path_factory) -> dict:
+def two_nodes(tiny_config, repo_root, tmp_path_factory) -> dict:
     """``NNODES=2 NODE_RANK=0|1 tools/dist_train.sh CONFIG 1 --smoke 4``,
     each node with its own work directory."""
     root = tmp_path_factory.mktemp('two_nodes')
@@ -195,7 +166,7 @@ def two_nodes(tiny_config, tmp_path_factory) -> dict:
                  'bash', 'tools/dist_train.sh',
                  str(config), '1', '--work-dir', work_dir, '--smoke', '4'
              ],
-                              cwd=REPO,
+                              cwd=repo_root,
                               env=env,
                               stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT,
@@ -241,9 +212,9 @@ def test_two_nodes_write_the_checkpoint_once(two_nodes):
 
 
 def test_train_resume_continues_from_the_checkpoint(two_nodes, tiny_config,
-                                                    tmp_path):
+                                                    run_command, tmp_path):
     # One process, batch 2, 8 images: epoch 2 runs iterations 2..5.
-    result = run_tool([
+    result = run_command([
         sys.executable, 'tools/train.py', tiny_config, '--work-dir',
         str(tmp_path), '--resume', two_nodes['ckpt'], '--cfg-options',
         'train_cfg.max_epochs=2'
@@ -300,20 +271,36 @@ def fake_slurm(tmp_path) -> dict:
         MASTER_PORT=str(_free_port()))
 
 
+@pytest.fixture
+def run_test_py(run_command, tiny_config,
+                tmp_path) -> Callable[..., subprocess.CompletedProcess]:
+    """``run_test_py(checkpoint, *options)``: tools/test.py on the tiny
+    config, its work directory and $TORCH_HOME this test's tmp_path."""
+
+    def run(checkpoint: str, *options: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, 'tools/test.py', tiny_config, checkpoint]
+        return run_command(
+            command + ['--work-dir', str(tmp_path), *options],
+            TORCH_HOME=str(tmp_path / 'hub'))
+
+    return run
+
+
 def test_slurm_test_evaluates_a_published_style_url(served, tiny_config,
-                                                    fake_slurm, tmp_path):
+                                                    fake_slurm, run_command,
+                                                    tmp_path):
     """slurm_test.sh CONFIG URL: 2 tasks, the download through the safe
     loader and the fit check, COCO metrics."""
-    result = run_tool([
+    result = run_command([
         'bash', 'tools/slurm_test.sh', 'part', 'job', tiny_config,
         served['good'], '--work-dir',
         str(tmp_path / 'test')
     ],
-                      GPUS='2',
-                      GPUS_PER_NODE='2',
-                      CPUS_PER_TASK='1',
-                      TORCH_HOME=str(tmp_path / 'hub'),
-                      **fake_slurm)
+                         GPUS='2',
+                         GPUS_PER_NODE='2',
+                         CPUS_PER_TASK='1',
+                         TORCH_HOME=str(tmp_path / 'hub'),
+                         **fake_slurm)
     assert result.returncode == 0, result.stdout[-4000:]
     srun_args, pythonpath = open(fake_slurm['SRUN_LOG']).read().splitlines()
     assert srun_args.startswith(
@@ -334,14 +321,10 @@ def test_slurm_test_evaluates_a_published_style_url(served, tiny_config,
 
 
 def test_test_py_refuses_a_url_checkpoint_that_does_not_fit(
-        served, tiny_config, tmp_path):
+        served, run_test_py):
     # R50 weights under an R101 config: layer3.6 onwards would stay random.
-    result = run_tool([
-        sys.executable, 'tools/test.py', tiny_config, served['good'],
-        '--work-dir',
-        str(tmp_path), '--cfg-options', 'model.backbone.depth=101'
-    ],
-                      TORCH_HOME=str(tmp_path / 'hub'))
+    result = run_test_py(served['good'], '--cfg-options',
+                         'model.backbone.depth=101')
     assert_one_error_last(
         result, f'tools/test.py: error: {served["good"]} does not fit the '
         'model of this config:', 'model keys missing from the checkpoint: '
@@ -349,21 +332,16 @@ def test_test_py_refuses_a_url_checkpoint_that_does_not_fit(
     assert 'coco/bbox_mAP' not in result.stdout
 
 
-def test_test_py_refuses_a_url_checkpoint_that_runs_code(
-        served, tiny_config, tmp_path):
-    result = run_tool([
-        sys.executable, 'tools/test.py', tiny_config, served['evil'],
-        '--work-dir',
-        str(tmp_path)
-    ],
-                      TORCH_HOME=str(tmp_path / 'hub'))
+def test_test_py_refuses_a_url_checkpoint_that_runs_code(served, run_test_py):
+    result = run_test_py(served['evil'])
     assert_one_error_last(result, 'evil.pth: Refused to load the checkpoint',
                           'posix.system')
     assert not served['marker'].exists()
 
 
-def test_train_py_refuses_misspelled_cfg_options(tiny_config, tmp_path):
-    result = run_tool([
+def test_train_py_refuses_misspelled_cfg_options(tiny_config, run_command,
+                                                 tmp_path):
+    result = run_command([
         sys.executable, 'tools/train.py', tiny_config, '--work-dir',
         str(tmp_path), '--cfg-options', 'train_cfg.max_epoch=2',
         'norm_cfg.typ=BN'
@@ -374,29 +352,31 @@ def test_train_py_refuses_misspelled_cfg_options(tiny_config, tmp_path):
     assert not os.listdir(tmp_path)  # stopped before the Runner
 
 
-def test_dist_train_prints_a_data_error_once_and_last(tiny_config, tmp_path):
+def test_dist_train_prints_a_data_error_once_and_last(tiny_config, run_command,
+                                                      tmp_path):
     missing = str(tmp_path / 'no_coco')
-    result = run_tool([
+    result = run_command([
         'bash', 'tools/dist_train.sh', tiny_config, '2', '--work-dir',
         str(tmp_path / 'work'), '--data-root', missing
     ],
-                      PORT=str(_free_port()))
+                         PORT=str(_free_port()))
     assert_one_error_last(
         result, 'tools/train.py: error: train_dataloader.dataset.data_root: '
         f'data root not found: {missing}/', '--data-root DIR')
 
 
 @pytest.mark.slow
-def test_slurm_train_smoke_runs_two_tasks(tiny_config, fake_slurm, tmp_path):
+def test_slurm_train_smoke_runs_two_tasks(tiny_config, fake_slurm, run_command,
+                                          tmp_path):
     work_dir = str(tmp_path / 'work')
-    result = run_tool([
+    result = run_command([
         'bash', 'tools/slurm_train.sh', 'part', 'job', tiny_config, work_dir,
         '--smoke', '4'
     ],
-                      GPUS='2',
-                      GPUS_PER_NODE='2',
-                      CPUS_PER_TASK='1',
-                      **fake_slurm)
+                         GPUS='2',
+                         GPUS_PER_NODE='2',
+                         CPUS_PER_TASK='1',
+                         **fake_slurm)
     assert result.returncode == 0, result.stdout[-4000:]
     srun_args = open(fake_slurm['SRUN_LOG']).read().splitlines()[0]
     assert srun_args.startswith(
