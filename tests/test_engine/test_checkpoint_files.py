@@ -2,6 +2,7 @@
 import pytest
 import torch
 
+from gcnet_plugin.engine import checkpoint_files
 from gcnet_plugin.engine.checkpoint_files import (IncompleteCheckpointError,
                                                   check_checkpoint_complete,
                                                   find_resumable_checkpoint)
@@ -44,7 +45,12 @@ def test_damaged_data_fails_the_crc_check(tmp_path):
         check_checkpoint_complete(path)
 
 
-def test_auto_resume_skips_a_truncated_last_checkpoint(tmp_path, capsys):
+def test_auto_resume_skips_a_truncated_last_checkpoint(tmp_path, monkeypatch):
+    # print_log writes to the current MMLogger's stream when an earlier test
+    # made one, so the lines are collected where they are logged
+    lines = []
+    monkeypatch.setattr(checkpoint_files, 'print_log',
+                        lambda line, **kwargs: lines.append(line))
     _save(tmp_path / 'epoch_1.pth', 1.0)
     _save(tmp_path / 'epoch_2.pth', 2.0)
     third = _save(tmp_path / 'epoch_3.pth', 3.0)
@@ -53,7 +59,7 @@ def test_auto_resume_skips_a_truncated_last_checkpoint(tmp_path, capsys):
     _truncate(third)
     found = find_resumable_checkpoint(str(tmp_path))
     assert found == str(tmp_path / 'epoch_2.pth')
-    out = capsys.readouterr().out
+    out = '\n'.join(lines)
     assert 'Not resuming from' in out and 'epoch_3.pth' in out
     assert 'resuming from ' + found + ' instead' in out
 
