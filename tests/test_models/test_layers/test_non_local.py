@@ -165,18 +165,24 @@ def test_zeros_init_false_is_not_the_identity(norm_cfg):
     torch.testing.assert_close(block(x), x, rtol=0, atol=0)
 
 
+def _check_channels_last(block: NonLocal, x: torch.Tensor,
+                         memory_format: torch.memory_format) -> None:
+    """The block gives the same output on a channels-last copy of x, and a
+    finite input gradient."""
+    xc = x.to(memory_format=memory_format).requires_grad_()
+    out_c = block(xc)
+    torch.testing.assert_close(out_c, block(x), rtol=1e-5, atol=1e-5)
+    out_c.sum().backward()
+    assert torch.isfinite(xc.grad).all()
+
+
 @pytest.mark.parametrize('mode', MODES)
 def test_shapes_channels_last_and_recording(mode):
     block = randomize_weights_(NonLocal(8, mode=mode))
     for shape in [(1, 8, 5, 3), (2, 8, 1, 7)]:
         x = torch.randn(shape)
-        out = block(x)
-        assert out.shape == shape and block.last_attention is None
-        xc = x.to(memory_format=torch.channels_last).requires_grad_()
-        out_c = block(xc)
-        torch.testing.assert_close(out_c, out, rtol=1e-5, atol=1e-5)
-        out_c.sum().backward()
-        assert torch.isfinite(xc.grad).all()
+        assert block(x).shape == shape and block.last_attention is None
+        _check_channels_last(block, x, torch.channels_last)
     block.record_attention = True
     block(torch.randn(2, 8, 3, 4))
     att = block.last_attention
@@ -189,12 +195,7 @@ def test_clip_channels_last_3d_and_sub_sampled_recording(mode):
     block = randomize_weights_(
         NonLocal(8, mode=mode, dimension=3, sub_sample=True))
     x = torch.randn(2, 8, 3, 4, 6)
-    out = block(x)
-    xc = x.to(memory_format=torch.channels_last_3d).requires_grad_()
-    out_c = block(xc)
-    torch.testing.assert_close(out_c, out, rtol=1e-5, atol=1e-5)
-    out_c.sum().backward()
-    assert torch.isfinite(xc.grad).all()
+    _check_channels_last(block, x, torch.channels_last_3d)
     block.record_attention = True
     block(x)
     assert block.last_attention.shape == (2, 72, 3 * 2 * 3)
