@@ -12,7 +12,8 @@ from .attention_pool import AttentionPool
 from .average_pool import AveragePool
 from .channel_scale import ChannelScale
 from .context_block import ContextBlock, SimplifiedNonLocal
-from .non_local import NonLocal, NonLocal1d, NonLocal2d, NonLocal3d
+from .non_local import NonLocal
+from .non_local_nd import NonLocal1d, NonLocal2d, NonLocal3d
 from .squeeze_excite import SE
 
 __all__ = [
