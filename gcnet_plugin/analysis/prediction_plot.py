@@ -7,7 +7,7 @@ the images top to bottom.
 """
 import os.path as osp
 import warnings
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import cv2
 import mmcv
@@ -71,6 +71,23 @@ def _pred_instances(result: Dict, scale: float) -> InstanceData:
     return out
 
 
+def class_labels(cfg: Config, coco: COCO) -> Tuple[tuple, Dict[int, int]]:
+    """The class names and {COCO category id: label} of a config's model.
+
+    Label i is the config's ``metainfo.classes[i]``, as mmdet's CocoDataset
+    numbers them; without ``metainfo.classes``, the annotation file's
+    categories in order.
+    """
+    dataset = cfg.get('test_dataloader', {}).get('dataset', {})
+    classes = dataset.get('metainfo', {}).get('classes')
+    if classes:
+        cat_ids = [coco.getCatIds(catNms=[name])[0] for name in classes]
+    else:
+        cat_ids = coco.getCatIds()
+        classes = [c['name'] for c in coco.loadCats(cat_ids)]
+    return tuple(classes), {cat_id: i for i, cat_id in enumerate(cat_ids)}
+
+
 def plot_predictions(cfg: Config,
                      results: List[Dict],
                      out_file: str,
@@ -94,9 +111,7 @@ def plot_predictions(cfg: Config,
         list[int]: The image ids drawn, top to bottom.
     """
     coco = COCO(cfg.test_evaluator.ann_file)
-    cat_ids = coco.getCatIds()
-    classes = tuple(c['name'] for c in coco.loadCats(cat_ids))
-    label_of = {cat_id: i for i, cat_id in enumerate(cat_ids)}
+    classes, label_of = class_labels(cfg, coco)
     visualizer = DetLocalVisualizer(
         name=f'plot_predictions_{osp.abspath(out_file)}')
     visualizer.dataset_meta = dict(
@@ -127,5 +142,7 @@ def plot_predictions(cfg: Config,
     if not rows:
         raise ValueError('no predictions to draw')
     mmengine.mkdir_or_exist(osp.dirname(osp.abspath(out_file)))
+    width = max(row.shape[1] for row in rows)  # images may differ in width
+    rows = [mmcv.impad(row, shape=(row.shape[0], width)) for row in rows]
     mmcv.imwrite(np.concatenate(rows, axis=0)[..., ::-1], out_file)
     return ids

@@ -9,7 +9,8 @@ from mmdet.structures.mask import encode_mask_results
 from mmengine.config import Config
 from pycocotools.coco import COCO
 
-from gcnet_plugin.analysis.prediction_plot import plot_predictions
+from gcnet_plugin.analysis.prediction_plot import (class_labels,
+                                                   plot_predictions)
 from gcnet_plugin.data.synthetic_coco import make_synthetic_coco
 
 
@@ -53,3 +54,26 @@ def test_predictions_drawn_with_det_visualizer(tmp_path):
     plot_predictions(cfg, results, out, num=1, score_thr=0.95)
     plain = cv2.imread(out)[:, 128:].astype(int)
     assert np.abs(plain - first).mean() < 1.5  # PNG of a JPEG, no drawing
+
+
+def test_ground_truth_labels_follow_the_config_classes(tmp_path):
+    """Label i is the config's ``metainfo.classes[i]`` (as mmdet's
+    CocoDataset numbers them), else the annotation file's order."""
+    root = str(tmp_path / 'data')
+    make_synthetic_coco(root, 0, 1, image_size=(64, 64), seed=0)
+    ann_file = osp.join(root, 'annotations', 'instances_val2017.json')
+    coco = COCO(ann_file)
+    cats = coco.loadCats(coco.getCatIds())
+    names = [c['name'] for c in cats]
+    plain = Config(dict(test_evaluator=dict(ann_file=ann_file)))
+    assert class_labels(plain, coco) == (tuple(names), {
+        c['id']: i
+        for i, c in enumerate(cats)
+    })
+    reverse = Config(
+        dict(
+            test_dataloader=dict(
+                dataset=dict(metainfo=dict(classes=names[::-1])))))
+    classes, label_of = class_labels(reverse, coco)
+    assert classes == tuple(names[::-1])
+    assert label_of == {c['id']: len(cats) - 1 - i for i, c in enumerate(cats)}
