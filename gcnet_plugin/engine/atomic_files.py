@@ -30,6 +30,10 @@ __all__ = [
 PathLike = Union[str, Path]
 _CHUNK = 64 << 20  # write in pieces: one huge write() may be short
 
+# the process's umask, read once (reading it means setting it)
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def temporary_pattern(folder: PathLike) -> str:
     """The glob of :func:`atomic_write`'s temporary files in ``folder``."""
@@ -51,6 +55,7 @@ def atomic_write(path: PathLike, data: Union[bytes, str]) -> None:
     fd, tmp = tempfile.mkstemp(
         dir=folder, prefix=f'.{osp.basename(path)}.', suffix='.partial')
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp's 0600 -> as open() makes
         with os.fdopen(fd, 'wb') as f:
             view = memoryview(data)
             for start in range(0, len(view), _CHUNK):

@@ -51,6 +51,8 @@ def check_checkpoint_complete(path: str, verify_crc: bool = True) -> None:
     problem = None
     if size == 0:
         problem = 'is empty'
+    elif size < len(_ZIP_MAGIC) and _ZIP_MAGIC.startswith(head):
+        problem = f'ends after {size} bytes'
     elif head == _ZIP_MAGIC:
         try:
             with zipfile.ZipFile(path) as archive:

@@ -69,8 +69,12 @@ def use_orphan_safe_workers(cfg: Config) -> None:
     for key in DATALOADERS:
         loader = cfg.get(key)
         if isinstance(loader, dict) and 'worker_init_fn' not in loader:
-            loader['worker_init_fn'] = ConfigDict(
-                type='orphan_safe_worker_init')
+            init = ConfigDict(type='orphan_safe_worker_init')
+            if 'disable_subprocess_warning' in loader:
+                # mmengine drops this key only for its own worker_init_fn
+                init.disable_subprocess_warning = loader.pop(
+                    'disable_subprocess_warning')
+            loader['worker_init_fn'] = init
 
 
 def _resolve_resume(cfg: Config) -> None:

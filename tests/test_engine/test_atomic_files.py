@@ -50,3 +50,15 @@ def test_backend_is_registered_for_backend_args(tmp_path):
     backend.put_text('text', str(tmp_path / 'b.txt'))
     assert (tmp_path / 'a.pth').read_bytes() == b'data'
     assert (tmp_path / 'b.txt').read_text() == 'text'
+
+
+def test_written_file_has_the_umask_mode_not_mkstemps(tmp_path):
+    """Others can read a checkpoint as they could one open() wrote."""
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / 'ckpt', b'x')
+    finally:
+        os.umask(old)
+    assert os.stat(tmp_path / 'ckpt').st_mode & 0o777 == \
+        0o666 & ~atomic_files._UMASK
+    assert os.stat(tmp_path / 'ckpt').st_mode & 0o044  # not mkstemp's 0600

@@ -33,6 +33,9 @@ def test_complete_file_passes_and_truncated_one_is_named(tmp_path):
     (tmp_path / 'empty.pth').write_bytes(b'')
     with pytest.raises(IncompleteCheckpointError, match='is empty'):
         check_checkpoint_complete(str(tmp_path / 'empty.pth'))
+    (tmp_path / 'start.pth').write_bytes(b'PK')  # cut inside the zip magic
+    with pytest.raises(IncompleteCheckpointError, match='after 2 bytes'):
+        check_checkpoint_complete(str(tmp_path / 'start.pth'))
 
 
 def test_damaged_data_fails_the_crc_check(tmp_path):

@@ -6,7 +6,8 @@ from gcnet_plugin.engine.checkpoint_files import IncompleteCheckpointError
 from gcnet_plugin.engine.exact_resume_hook import (CHECKPOINT_KEY,
                                                    ExactResumeHook)
 from gcnet_plugin.engine.training_setup import (DATALOADERS, setup_testing,
-                                                setup_training)
+                                                setup_training,
+                                                use_orphan_safe_workers)
 
 QUICKSTART = ('configs/quickstart/'
               'mask-rcnn_r50-w16-gcb-r16-c3-c5_fpn_quickstart.py')
@@ -98,3 +99,13 @@ def test_test_runs_get_worker_init_and_the_thread_split(cfg):
     assert 'ExactResumeHook' not in types
     for key in DATALOADERS:
         assert cfg[key].worker_init_fn == dict(type='orphan_safe_worker_init')
+
+
+def test_disable_subprocess_warning_moves_into_the_worker_init(cfg):
+    """mmengine pops this key only for its own worker init; left in the
+    dataloader config it would reach DataLoader() and raise."""
+    cfg.train_dataloader.disable_subprocess_warning = True
+    use_orphan_safe_workers(cfg)
+    assert 'disable_subprocess_warning' not in cfg.train_dataloader
+    assert cfg.train_dataloader.worker_init_fn == dict(
+        type='orphan_safe_worker_init', disable_subprocess_warning=True)

@@ -5,9 +5,12 @@ import signal
 import sys
 import time
 
+import numpy as np
 import pytest
+import torch
 
-from gcnet_plugin.engine.worker_init import die_with_parent
+from gcnet_plugin.engine.worker_init import (die_with_parent,
+                                             orphan_safe_worker_init)
 
 FORK = multiprocessing.get_context('fork')
 
@@ -62,3 +65,21 @@ def test_child_dies_when_its_parent_is_killed():
 def test_request_is_refused_gracefully_off_linux(monkeypatch):
     monkeypatch.setattr(sys, 'platform', 'darwin')
     assert die_with_parent() is False
+
+
+def _numpy_draw(batch: list) -> float:
+    return float(np.random.rand())
+
+
+def test_workers_draw_different_numpy_numbers():
+    """Replacing mmengine's worker init keeps numpy seeded per worker
+    (torch's worker loop seeds numpy, `random` and torch)."""
+    loader = torch.utils.data.DataLoader(
+        list(range(4)),
+        batch_size=1,
+        num_workers=2,
+        collate_fn=_numpy_draw,
+        worker_init_fn=orphan_safe_worker_init,
+        generator=torch.Generator().manual_seed(0))
+    draws = list(loader)
+    assert len(set(draws)) == 4
