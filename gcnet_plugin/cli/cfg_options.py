@@ -50,6 +50,14 @@ KNOWN_ARGUMENTS = dict(
     randomness=frozenset({'seed', 'diff_rank_seed', 'deterministic'}),
     env_cfg=frozenset(
         {'cudnn_benchmark', 'mp_cfg', 'dist_cfg', 'resource_limit'}))
+# read by a builder, not by the built class: mmengine's
+# build_optim_wrapper takes these out of optim_wrapper
+BUILDER_ARGUMENTS = dict(
+    optim_wrapper=frozenset({'paramwise_cfg', 'constructor'}))
+# passed on as **kwargs (init_process_group, multiprocessing setup,
+# the optimizer constructor's paramwise options): any key is accepted
+OPEN_DICTS = frozenset(
+    {'env_cfg.dist_cfg', 'env_cfg.mp_cfg', 'optim_wrapper.paramwise_cfg'})
 FORCE_PREFIX = '+'
 
 
@@ -191,7 +199,7 @@ def _parent_arguments(parent_key: str, parent: Any,
         if accepted is None:
             return None
         names |= accepted
-    return names
+    return names | BUILDER_ARGUMENTS.get(parent_key, frozenset())
 
 
 def check_cfg_options(cfg: Config,
@@ -224,7 +232,8 @@ def check_cfg_options(cfg: Config,
         if top not in RUNNER_KEYS and key in existing:
             problems.append(_variable_problem(key, used))
             continue
-        if key in used or key in RUNNER_KEYS:
+        if key in used or key in RUNNER_KEYS or any(
+                key.startswith(open_dict + '.') for open_dict in OPEN_DICTS):
             continue
         parent_key, _, name = key.rpartition('.')
         arguments: Optional[Set[str]] = set()

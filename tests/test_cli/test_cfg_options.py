@@ -33,6 +33,9 @@ def test_existing_and_runner_keys_pass(cfg, key):
     'key',
     [
         'optim_wrapper.accumulative_counts',  # OptimWrapper's argument
+        'optim_wrapper.paramwise_cfg.norm_decay_mult',  # the builder's
+        'optim_wrapper.constructor',
+        'env_cfg.dist_cfg.timeout',  # init_process_group's **kwargs
         'train_dataloader.dataset.indices',  # BaseDataset's, via kwargs
         'train_dataloader.pin_memory',  # torch's DataLoader
         'default_hooks.checkpoint.save_begin',  # CheckpointHook
