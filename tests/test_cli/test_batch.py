@@ -86,7 +86,9 @@ def _train(tmp_path,
         dict(
             train_dataloader=dict(batch_size=batch_size),
             optim_wrapper=copy.deepcopy(optim_wrapper),
-            auto_scale_lr=dict(enable=False, base_batch_size=8)))
+            # as prepare_train_cfg sets it for --auto-scale-lr: mmengine
+            # would then scale the lr a second time unless the plan stops it
+            auto_scale_lr=dict(enable=auto_scale, base_batch_size=8)))
     runner = Runner(
         model=Line(),
         work_dir=str(tmp_path / f'{batch_size}x{counts}{auto_scale}'),
