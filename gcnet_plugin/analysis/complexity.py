@@ -69,15 +69,6 @@ def zero_flop_jit(inputs: List, outputs: List) -> int:
     return 0
 
 
-def add_flop_jit(inputs: List, outputs: List) -> int:
-    """One FLOP per output element of an elementwise addition."""
-    shape = get_shape(outputs[0])
-    numel = 1
-    for s in shape or ():
-        numel *= s
-    return numel
-
-
 def configure(analyzer: FlopAnalyzer,
               count_matmul: bool = True,
               count_add: bool = False) -> FlopAnalyzer:
@@ -98,10 +89,12 @@ def configure(analyzer: FlopAnalyzer,
                            'aten::scaled_dot_product_attention')
             })
     if count_add:
-        analyzer.set_op_handle(**{
-            'aten::add': add_flop_jit,
-            'aten::add_': add_flop_jit
-        })
+        analyzer.set_op_handle(
+            **{
+                # one FLOP per output element
+                'aten::add': elementwise_flop_counter(0, 1),
+                'aten::add_': elementwise_flop_counter(0, 1)
+            })
     analyzer.unsupported_ops_warnings(False)
     analyzer.uncalled_modules_warnings(False)
     analyzer.tracer_warnings('none')

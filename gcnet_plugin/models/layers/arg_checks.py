@@ -21,7 +21,8 @@ def check_choice(name: str, value: Any, choices: Sequence) -> None:
 
 def check_in_channels(in_channels: int) -> None:
     """``in_channels`` must be a positive int."""
-    if not isinstance(in_channels, int) or in_channels < 1:
+    if (not isinstance(in_channels, int) or isinstance(in_channels, bool)
+            or in_channels < 1):
         raise ValueError(f'in_channels must be a positive int, got '
                          f'{in_channels!r}')
 
@@ -39,7 +40,9 @@ def reduced_channels(in_channels: int, ratio: float, role: str) -> int:
         int: R.
     """
     check_in_channels(in_channels)
-    is_number = isinstance(ratio, (int, float)) and math.isfinite(ratio)
+    is_number = (
+        isinstance(ratio, (int, float)) and not isinstance(ratio, bool)
+        and math.isfinite(ratio))
     if not is_number or ratio <= 0:
         raise ValueError(f'ratio must be a number > 0, got {ratio!r}')
     channels = int(in_channels * ratio)

@@ -300,6 +300,7 @@ def test_record_attention():
     (dict(ratio=-0.5), '-0.5'),
     (dict(ratio=math.nan), 'nan'),
     (dict(ratio=1 / 64), '0.015625'),
+    (dict(ratio=True), 'True'),
     (dict(pooling_type='max'), "'max'"),
     (dict(fusion_types=('channel_sub', )), "'channel_sub'"),
     (dict(fusion_types=()), '()'),
@@ -311,6 +312,11 @@ def test_bad_args_raise_value_error(kwargs, bad):
     with pytest.raises(
             ValueError, match=bad.replace('(', r'\(').replace(')', r'\)')):
         ContextBlock(32, **kwargs)
+
+
+def test_bool_channels_are_refused():
+    with pytest.raises(ValueError, match='in_channels.*True'):
+        ContextBlock(True)
 
 
 def test_mmcv_context_block_test_ported():
