@@ -89,12 +89,22 @@ def collect_table1(model: torch.nn.Module,
         int: The number of images used.
 
     Raises:
-        ValueError: The model has no block of ``kinds``.
+        ValueError: The model has no block of ``kinds``, or a non-local
+            block is not 2-D or sub-samples its keys.
     """
     recorder = AttentionRecorder(model, names=blocks, kinds=kinds)
     if not recorder.blocks:
         raise ValueError(f'no {"/".join(kinds)} block in the model; '
                          f'try kinds=("nonlocal", "context")')
+    for name, block in recorder.blocks.items():
+        # Table 1's measures compare each query's attention map with the
+        # others over one 2-D grid of positions
+        if getattr(block, 'dimension', 2) != 2 or getattr(
+                block, 'sub_sample', False):
+            raise ValueError(
+                f'{name}: Table 1 statistics need a 2-D block without '
+                f'sub_sample (its attention over all positions), got '
+                f'dimension={block.dimension}, sub_sample={block.sub_sample}')
     total = len(loader.dataset)
     if num_images is not None:
         total = min(total, num_images)

@@ -120,3 +120,14 @@ def test_missing_data_is_named(tiny_nl):
     cfg.test_dataloader.dataset.data_root = '/nonexistent/coco/'
     with pytest.raises(DataCheckError, match='data root not found'):
         table1_loader(cfg)
+
+
+def test_sub_sampled_non_local_is_refused(tiny_nl, tiny_detector, monkeypatch):
+    """Table 1 compares attention maps over one 2-D grid: a block whose
+    keys are sub-sampled has none, and is named."""
+    cfg = Config.fromfile(tiny_nl['config'])
+    block = tiny_detector.get_submodule(NL_NAME)
+    monkeypatch.setattr(block, 'sub_sample', True)
+    with pytest.raises(ValueError, match=f'{NL_NAME}.*sub_sample=True'):
+        collect_table1(
+            tiny_detector, table1_loader(cfg), Table1(), num_images=1)
