@@ -14,8 +14,8 @@ checkpoint at all, or with ``last_checkpoint`` naming a truncated file.
 
 A save killed at any point leaves the previous checkpoint complete and
 named by ``last_checkpoint``. ``save_best`` keeps mmengine's order (the
-old best is deleted before the new one is written). Before training, rank 0 removes the
-temporary files of killed saves from ``out_dir``.
+old best is deleted before the new one is written). Before training,
+rank 0 removes the temporary files of killed saves from ``out_dir``.
 """
 import os.path as osp
 from typing import Any, Optional
