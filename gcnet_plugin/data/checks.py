@@ -4,7 +4,10 @@ Without them a missing data root or a broken annotation file surfaces as a
 stack trace from deep inside mmengine/mmdet (a ``FileNotFoundError`` in a
 worker, a ``KeyError`` in ``pycocotools``, or "no training data" after all
 images were filtered out). ``tools/train.py`` and ``tools/test.py`` call
-:func:`check_data_cfg` before they build the Runner.
+:func:`check_data_cfg` before they build the Runner. It checks COCO data
+here and hands mmpretrain's classification datasets to
+:mod:`.imagenet_checks` and MMAction2's raw-frame videos to
+:mod:`.rawframe_checks`.
 
 Only local paths are checked: a path with a URI scheme (``s3://``...) or a
 dataset whose ``backend_args`` name a non-local backend is skipped.
@@ -219,7 +222,13 @@ def _check_dataset(where: str, ds: Dict, class_default: bool) -> List[str]:
 def check_data_cfg(cfg: Config) -> None:
     """Check the data a config's dataloaders and evaluators read.
 
-    For each of ``train``/``val``/``test``: the dataloader's dataset (also
+    An mmpretrain classification dataset (``ImageNet``,
+    ``CustomDataset``) is checked by
+    :func:`~.imagenet_checks.check_classification_dataset` (its labels
+    against ``model.head.num_classes`` too), an MMAction2
+    ``RawframeDataset`` by
+    :func:`~.rawframe_checks.check_rawframe_dataset`. Any other (COCO):
+    for each of ``train``/``val``/``test``: the dataloader's dataset (also
     inside ``RepeatDataset``/``ConcatDataset``-style wrappers) must have an
     existing ``data_root``, annotation file and image folder, and the
     annotation file must be valid COCO (see :func:`check_coco_json`) and
@@ -233,7 +242,8 @@ def check_data_cfg(cfg: Config) -> None:
 
     Raises:
         DataCheckError: With the config key, the path, the problem and
-            what to do (generate the quickstart data, or download COCO).
+            what to do (generate the synthetic data, or download the
+            real data set).
     """
     try:
         _check_splits(cfg)
@@ -244,11 +254,53 @@ def check_data_cfg(cfg: Config) -> None:
         raise DataCheckError(f'{exc}\n  {note}') from None
 
 
+def _head_classes(cfg: Config) -> Optional[int]:
+    """A classifier's ``model.head.num_classes`` (None if not an int)."""
+    model = cfg.get('model')
+    head = model.get('head') if isinstance(model, dict) else None
+    value = head.get('num_classes') if isinstance(head, dict) else None
+    return value if isinstance(value, int) else None
+
+
+def _type_name(ds: Dict) -> str:
+    kind = ds.get('type')
+    name = kind if isinstance(kind, str) else getattr(kind, '__name__', '')
+    return name.rsplit('.', 1)[-1]
+
+
+def _check_rawframes(where: str, ds: Dict) -> None:
+    """An MMAction2 ``RawframeDataset``: its list and frames."""
+    from .rawframe_checks import check_rawframe_dataset
+    root = ds.get('data_root')
+    if root and not _is_remote(root, ds.get('backend_args')) and \
+            not osp.isdir(root):
+        _fail(f'{where}.data_root', root, 'data root not found')
+    prefix = ds.get('data_prefix') or {}
+    frames = prefix.get('img', '') if isinstance(prefix, dict) else prefix
+    ann_file = _join(root, ds.get('ann_file') or '')
+    frames = _join(root, frames or '') or root or ''
+    if _is_remote(ann_file + frames, ds.get('backend_args')):
+        return
+    keys = ('filename_tmpl', 'start_index', 'with_offset', 'multi_class',
+            'num_classes', 'modality')
+    check_rawframe_dataset(ann_file, frames, where,
+                           **{k: ds[k]
+                              for k in keys if k in ds})
+
+
 def _check_splits(cfg: Config) -> None:
+    # Imported here: imagenet_checks imports this module's DataCheckError.
+    from .imagenet_checks import (check_classification_dataset,
+                                  is_classification_dataset)
     seen = set()
     for split in SPLITS:
         for where, ds in split_datasets(cfg, split):
-            seen.update(_check_dataset(where, ds, split == 'train'))
+            if is_classification_dataset(ds):
+                check_classification_dataset(where, ds, _head_classes(cfg))
+            elif _type_name(ds) == 'RawframeDataset':
+                _check_rawframes(where, ds)
+            else:
+                seen.update(_check_dataset(where, ds, split == 'train'))
         for where, ev in split_evaluators(cfg, split):
             ann_file = ev.get('ann_file')
             if not ann_file or osp.normpath(ann_file) in seen or _is_remote(

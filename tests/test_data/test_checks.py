@@ -214,3 +214,30 @@ def test_hints_fit_the_problem(quickstart_data, tmp_path):
     with pytest.raises(DataCheckError) as e:
         check_data_cfg(_cfg(root))
     assert 'must name a COCO instances file' in str(e.value)
+
+
+def _rawframes_cfg(root: str) -> Config:
+    return Config(
+        dict(
+            default_scope='mmaction',
+            train_dataloader=dict(
+                dataset=dict(
+                    type='RawframeDataset',
+                    ann_file=root + 'train_list_rawframes.txt',
+                    data_prefix=dict(img=root + 'rawframes_train'),
+                    filename_tmpl='img_{:05}.jpg'))))
+
+
+def test_rawframe_datasets_go_to_their_check(tmp_path):
+    """check_data_cfg hands a RawframeDataset to check_rawframe_dataset
+    (its list and frame folder; tested in test_rawframe_checks.py)."""
+    root = str(tmp_path) + '/'
+    with pytest.raises(DataCheckError) as e:
+        check_data_cfg(_rawframes_cfg(root))
+    assert str(e.value).startswith(
+        'train_dataloader.dataset.ann_file: annotation list not found: '
+        f'{root}train_list_rawframes.txt')
+    (tmp_path / 'rawframes_train').mkdir()
+    (tmp_path / 'train_list_rawframes.txt').write_text('right/v1 x 0\n')
+    with pytest.raises(DataCheckError, match="line 1 'right/v1 x 0'"):
+        check_data_cfg(_rawframes_cfg(root))
