@@ -18,9 +18,12 @@ named ``YYYYmmdd_HHMMSS``::
         metrics, non-scalar ones included (``coco/bbox_mAP_copypaste``)
 
 Metrics are the keys with a ``/`` (``<evaluator prefix>/<name>``) and a
-number as value. MMEngine reports COCO mAP in ``[0, 1]``; the paper
-prints percent. ``tests/test_analysis/test_work_dir_results.py`` checks
-this layout against a real MMEngine run.
+number as value: ``coco/bbox_mAP`` (MMDetection), ``accuracy/top1``
+(MMPretrain), ``acc/top1`` (MMAction2). COCO mAP and MMAction2's accuracy
+are in ``[0, 1]``, MMPretrain's accuracy in percent; the paper prints
+percent (:mod:`.paper_comparison` converts).
+``tests/test_analysis/test_work_dir_results.py`` checks this layout
+against a real MMEngine run.
 """
 import glob
 import json
@@ -150,7 +153,7 @@ class RunResult:
     Attributes:
         work_dir (str): The run directory.
         name (str): Config name (stem of the config dump, else the folder).
-        metrics (dict): Final metrics (mAP in ``[0, 1]``), empty if none.
+        metrics (dict): Final metrics as logged, empty if none.
         source (str): Where ``metrics`` come from, e.g.
             ``'test 20240101_120000'`` or ``'val epoch 12'``.
         curve (list): ``(epoch, metrics)`` of every validation, by epoch.

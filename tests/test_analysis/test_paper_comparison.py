@@ -1,5 +1,5 @@
-"""The results table: paper rows, measured params/FLOPs and reproduced AP
-from fake work_dirs."""
+"""The results tables: paper rows, measured params/FLOPs and reproduced
+AP and accuracy from fake work_dirs."""
 import csv
 import json
 
@@ -8,6 +8,7 @@ import pytest
 from gcnet_plugin.analysis.paper_comparison import (TABLE_HEADER, build_report,
                                                     load_paper_index,
                                                     results_table, run_sources,
+                                                    section_tables,
                                                     unmatched_runs, write_csv)
 from gcnet_plugin.analysis.work_dir_results import find_runs
 
@@ -166,4 +167,105 @@ def test_bad_index(tmp_path):
     path.write_text('- {table: 2a, row: x, config: a.py, '
                     'paper: {box: 1}}\n')
     with pytest.raises(ValueError, match='unknown paper keys'):
+        load_paper_index(str(path))
+
+
+ACCURACY_INDEX = """\
+- table: 2a
+  row: +all GC
+  config: configs/gcnet/gc_1x_coco.py
+  paper: {bbox_mAP: 39.4, segm_mAP: 35.7}
+- table: 4a
+  row: +all GC
+  config: configs/imagenet/gc_in1k.py
+  paper: {top1: 77.70, top5: 93.66, params_M: 28.08, flops_G: 3.87}
+- table: 5
+  row: +all GC
+  config: configs/kinetics/gc_k400.py
+  paper: {top1: 75.85, top5: 92.25, params_M: 42.45, flops_G: 39.35}
+"""
+
+
+@pytest.fixture
+def accuracy_runs(tmp_path):
+    """An MMPretrain test (percent) and an MMAction2 validation
+    (fractions), as their evaluators log them."""
+    root = tmp_path / 'work_dirs'
+    test = root / 'gc_in1k' / '20240101_000000'
+    test.mkdir(parents=True)
+    (test / '20240101_000000.json').write_text(
+        json.dumps({
+            'accuracy/top1': 77.812,
+            'accuracy/top5': 93.6,
+            'data_time': 0.1
+        }))
+    _write_lines(root / 'gc_k400/20240102_000000/vis_data/scalars.json', [
+        {
+            'loss': 2.0,
+            'step': 10
+        },
+        {
+            'acc/top1': 0.7591,
+            'acc/top5': 0.9204,
+            'acc/mean1': 0.7,
+            'step': 150
+        },
+    ])
+    (tmp_path / 'index.yml').write_text(ACCURACY_INDEX)
+    return root
+
+
+def test_accuracy_sections_next_to_the_paper(accuracy_runs):
+    index = load_paper_index(str(accuracy_runs.parent / 'index.yml'))
+    rows = build_report(index, find_runs(str(accuracy_runs)), {
+        'configs/imagenet/gc_in1k.py': {
+            'params_M': 28.079,
+            'flops_G': 3.866
+        }
+    })
+    assert [r['section'] for r in rows] == ['COCO', 'ImageNet', 'Kinetics']
+    imagenet, kinetics = rows[1], rows[2]
+    # MMPretrain's accuracy is a percentage, MMAction2's a fraction
+    assert (imagenet['top1_ours'], imagenet['top5_ours']) == (77.81, 93.6)
+    assert (kinetics['top1_ours'], kinetics['top5_ours']) == (75.91, 92.04)
+    assert imagenet['top1_diff'] == 0.11 and kinetics['top5_diff'] == -0.21
+    assert imagenet['box_ours'] is None and rows[0]['top1_paper'] is None
+    assert kinetics['status'] == 'val epoch 150'
+    tables = section_tables(rows)
+    assert [name for name, _ in tables] == ['COCO', 'ImageNet', 'Kinetics']
+    text = results_table(rows)
+    assert text == '\n'.join(table for _, table in tables)
+    blocks = text.split('\n\n')
+    assert len(blocks) == 3
+    assert blocks[0].splitlines()[0] == TABLE_HEADER
+    assert blocks[1].splitlines()[0] == (
+        '| table | row | config | paper top-1 | paper top-5 | params (M) '
+        '| FLOPs (G) | reproduced top-1 / top-5 |')
+    assert [_cells(line) for line in blocks[1].splitlines()[2:]] == [[
+        '4a', '+all GC', '[gc_in1k.py](configs/imagenet/gc_in1k.py)', '77.70',
+        '93.66', '28.08', '3.87', '77.81 / 93.60'
+    ]]
+    assert _cells(blocks[2].splitlines()[2])[3:] == [
+        '75.85', '92.25', '', '', '75.91 / 92.04'
+    ]
+
+
+def test_a_section_without_rows_has_no_table(accuracy_runs):
+    index = load_paper_index(str(accuracy_runs.parent / 'index.yml'))
+    rows = build_report(index, [], tables=['5'])
+    assert [name for name, _ in section_tables(rows)] == ['Kinetics']
+    assert results_table(rows).count('| table | row |') == 1
+
+
+@pytest.mark.parametrize('entry,match', [
+    ('{table: 4a, row: x, config: a.py, paper: {bbox_mAP: 1}}',
+     r"unknown paper keys \['bbox_mAP'\] for a ImageNet table"),
+    ('{table: 2a, row: x, config: a.py, paper: {top1: 1}}',
+     r"unknown paper keys \['top1'\] for a COCO table"),
+    ('{table: 6, row: x, config: a.py}', "table '6' is none of the paper"),
+])
+def test_index_keys_belong_to_the_section(tmp_path, entry, match):
+    path = tmp_path / 'index.yml'
+    path.write_text(f'- {entry}\n')
+    with pytest.raises(ValueError, match=match):
         load_paper_index(str(path))

@@ -1,11 +1,13 @@
-"""The README's configs table with the reproduced column filled in.
+"""The README's configs tables with the reproduced column filled in.
 
-One row per row of the paper (``configs/paper_index.yml``): its config,
-the paper's box/mask AP, params and FLOPs measured at 1280x800 (see
-docs/flops.md) and the box / mask AP of your run of that config, read
+One row per row of the paper (``configs/paper_index.yml``), one table per
+dataset: COCO (Tables 1-3), ImageNet (Table 4), Kinetics (Table 5). Each
+row has its config, the paper's two figures (box/mask AP, or top-1/top-5
+accuracy), params and FLOPs measured by ``get_flops.py`` (see
+docs/flops.md) and the same two figures of your run of that config, read
 from what ``tools/train.py`` / ``tools/test.py`` left in work_dirs (a
 test result, else the last validation; empty: no run yet). Prints the
-Markdown table and which run filled which row.
+Markdown tables and which run filled which row.
 
 Example::
 
@@ -15,10 +17,10 @@ Example::
 
 Params/FLOPs are read from ``--complexity`` (default
 ``<work_dirs>/complexity.json`` when it exists, else the measured values
-shipped in ``docs/complexity_1280x800.json``); ``--measure-complexity``
-measures the configs missing from it and saves it to
-``<work_dirs>/complexity.json`` (slow on a CPU: each full-size model is
-built and traced).
+shipped in ``docs/``: COCO at 1280x800, ImageNet at 224x224, Kinetics
+for one 8x224x224 clip); ``--measure-complexity`` measures the configs
+missing from it and saves it to ``<work_dirs>/complexity.json`` (slow on
+a CPU: each full-size model is built and traced).
 """
 import argparse
 import json
@@ -33,21 +35,24 @@ from gcnet_plugin.analysis.paper_comparison import (build_report,
 from gcnet_plugin.analysis.training_curves import plot_ap_curves
 from gcnet_plugin.analysis.work_dir_results import find_runs
 
-# params/FLOPs of every paper config at 1280x800 (docs/flops.md), measured
-# with --measure-complexity
-SHIPPED_COMPLEXITY = 'docs/complexity_1280x800.json'
+# params/FLOPs of every paper config (docs/flops.md), measured with
+# --measure-complexity: COCO at 1280x800, ImageNet at 224x224, Kinetics for
+# one clip of 8 frames at 224x224
+SHIPPED_COMPLEXITY = ('docs/complexity_1280x800.json',
+                      'docs/complexity_224x224.json',
+                      'docs/complexity_8x224x224.json')
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description='Results table: the paper, params/FLOPs, your runs')
+        description='Results tables: the paper, params/FLOPs, your runs')
     parser.add_argument('work_dirs', nargs='?', default='work_dirs')
     parser.add_argument('--index', default='configs/paper_index.yml')
     parser.add_argument(
         '--tables',
         nargs='+',
-        help='only these tables, e.g. 2a 2b 3a (default: all)')
-    parser.add_argument('--md', help='write the Markdown table here')
+        help='only these tables, e.g. 2a 2b 3a 4a 5 (default: all)')
+    parser.add_argument('--md', help='write the Markdown tables here')
     parser.add_argument(
         '--csv', help='write every number (differences, sources) here')
     parser.add_argument(
@@ -55,7 +60,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--complexity',
         help='JSON {config: {"params_M", "flops_G"}} (default: '
-        f'<work_dirs>/complexity.json, else {SHIPPED_COMPLEXITY})')
+        '<work_dirs>/complexity.json, else ' + ', '.join(SHIPPED_COMPLEXITY) +
+        ')')
     parser.add_argument(
         '--measure-complexity',
         action='store_true',
@@ -77,13 +83,14 @@ def main() -> None:
     runs = find_runs(args.work_dirs) if osp.isdir(args.work_dirs) else []
     complexity_file = args.complexity or osp.join(args.work_dirs,
                                                   'complexity.json')
-    source = complexity_file
+    sources = [complexity_file]
     if not args.complexity and not osp.isfile(complexity_file):
-        source = SHIPPED_COMPLEXITY
+        sources = list(SHIPPED_COMPLEXITY)
     complexity = {}
-    if osp.isfile(source):
-        with open(source) as f:
-            complexity = json.load(f)
+    for source in sources:
+        if osp.isfile(source):
+            with open(source) as f:
+                complexity.update(json.load(f))
     if args.measure_complexity:
         configs = [
             e.config for e in index
