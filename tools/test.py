@@ -1,10 +1,13 @@
 # Copyright (c) OpenMMLab. All rights reserved.
-"""Test (and evaluate) a detector: MMDetection 3.3's ``tools/test.py``
-with the plugin.
+"""Test (and evaluate) a model: MMDetection 3.3's ``tools/test.py`` with
+the plugin, for MMPretrain (ImageNet) and MMAction2 (Kinetics) configs
+too.
 
 Same command line as MMDetection's, plus ``--allow-partial``,
-``--fuse-conv-bn``, ``--data-root DIR`` and ``--debug``. The work is done
-by :mod:`gcnet_plugin.cli`:
+``--fuse-conv-bn``, ``--data-root DIR`` and ``--debug``. The config's
+``default_scope`` picks the toolbox (``mmdet`` without one); ``--out``,
+``--show-dir`` and ``--tta`` act as that toolbox's ``tools/test.py``. The
+work is done by :mod:`gcnet_plugin.cli`:
 
 - ``import gcnet_plugin`` registers the blocks/backbones and installs the
   torch >= 2.6 checkpoint fix (a checkpoint whose pickle would run code is
@@ -37,7 +40,8 @@ from gcnet_plugin.engine import setup_testing
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description='MMDet test (and eval) a model')
+        description='Test (and evaluate) a detector, classifier or action '
+        'recognizer')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file or URL')
     parser.add_argument(

@@ -1,8 +1,11 @@
 # Copyright (c) OpenMMLab. All rights reserved.
-"""Train a detector: MMDetection 3.3's ``tools/train.py`` with the plugin.
+"""Train a model: MMDetection 3.3's ``tools/train.py`` with the plugin,
+for MMPretrain (ImageNet) and MMAction2 (Kinetics) configs too.
 
 Same command line as MMDetection's, plus ``--data-root DIR``, ``--smoke N``
-and ``--debug``. The work is done by :mod:`gcnet_plugin.cli`:
+and ``--debug``. The config's ``default_scope`` picks the toolbox
+(``mmdet`` without one; see :mod:`gcnet_plugin.cli.toolbox`). The work is
+done by :mod:`gcnet_plugin.cli`:
 
 - ``import gcnet_plugin`` registers the blocks/backbones and installs the
   torch >= 2.6 checkpoint fix (``--resume`` and ``load_from`` read through
@@ -30,7 +33,8 @@ from gcnet_plugin.engine import setup_training
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Train a detector')
+    parser = argparse.ArgumentParser(
+        description='Train a detector, classifier or action recognizer')
     parser.add_argument('config', help='train config file path')
     parser.add_argument(
         '--amp',

@@ -23,6 +23,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 from mmengine.config import Config
 
 from .errors import ConfigError
+from .toolbox import scope_registries, toolbox_of
 
 __all__ = [
     'RUNNER_KEYS', 'check_cfg_options', 'config_keys', 'split_forced',
@@ -139,15 +140,6 @@ def suggest_keys(key: str, candidates: Iterable[str], n: int = 3) -> List[str]:
     return [cand for score, _, cand in scored[:n] if -score >= best - 0.05]
 
 
-def _registries() -> list:
-    import mmdet.registry
-    from mmengine.registry import Registry
-    return [
-        value for value in vars(mmdet.registry).values()
-        if isinstance(value, Registry)
-    ]
-
-
 def _resolve(type_: Any, scope: str) -> List[Callable]:
     """The registered classes/functions a config's ``type`` may name."""
     if not isinstance(type_, str):
@@ -155,7 +147,7 @@ def _resolve(type_: Any, scope: str) -> List[Callable]:
     from mmengine.registry import DefaultScope
     found = []
     with DefaultScope.overwrite_default_scope(scope):
-        for registry in _registries():
+        for registry in scope_registries(scope):
             try:
                 obj = registry.get(type_)
             except Exception:  # a registry whose lazy import fails
@@ -222,7 +214,7 @@ def check_cfg_options(cfg: Config,
         k: v
         for k, v in existing.items() if k.split('.')[0] in RUNNER_KEYS
     }
-    scope = cfg.get('default_scope') or 'mmdet'
+    scope = toolbox_of(cfg)
     forced = set(forced)
     problems = []
     for key in options:

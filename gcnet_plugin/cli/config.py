@@ -24,6 +24,7 @@ from ..engine.checkpoint_files import check_checkpoint_complete
 from .cfg_options import check_cfg_options, split_forced
 from .data_root import set_data_root
 from .errors import ConfigError, launcher_rank
+from .toolbox import apply_toolbox_defaults, scope_registry_module, toolbox_of
 
 __all__ = [
     'add_common_arguments', 'build_runner', 'check_checkpoint_arg',
@@ -137,7 +138,8 @@ def load_config(path: str,
             :func:`set_data_root`.
 
     Returns:
-        Config: The config to build the Runner from.
+        Config: The config to build the Runner from, with its toolbox's
+        defaults (see :func:`~.toolbox.apply_toolbox_defaults`).
 
     Raises:
         ConfigError: The file does not exist, or a ``--cfg-options`` key
@@ -151,6 +153,7 @@ def load_config(path: str,
         options, forced = split_forced(cfg_options)
         check_cfg_options(cfg, options, forced, filename=path)
         cfg.merge_from_dict(options)
+    apply_toolbox_defaults(cfg)
     if data_root is not None:
         set_data_root(cfg, data_root)
     else:
@@ -172,7 +175,8 @@ def build_runner(cfg: Config) -> Runner:
         cfg (Config): The config from :func:`load_config`.
 
     Returns:
-        Runner: mmengine's Runner, or the registered ``runner_type``.
+        Runner: mmengine's Runner, or the ``runner_type`` registered in
+        the config's toolbox (its ``default_scope``).
 
     Raises:
         DataCheckError: The data is missing or broken.
@@ -183,5 +187,7 @@ def build_runner(cfg: Config) -> Runner:
     setup_cpu_dist(cfg)
     if 'runner_type' not in cfg:
         return Runner.from_cfg(cfg)
-    from mmdet.registry import RUNNERS
-    return RUNNERS.build(cfg)
+    registry = scope_registry_module(toolbox_of(cfg))
+    if registry is None:
+        from mmengine import registry
+    return registry.RUNNERS.build(cfg)

@@ -1,9 +1,10 @@
 """``tools/test.py``'s steps: the checkpoint, visualisation, test-time
 augmentation, the fit check, dumping predictions and conv-BN fusion.
 
-As MMDetection 3.3's ``tools/test.py``, plus: the checkpoint (a local
-file or an ``http(s)://`` URL, read by the safe loader of
-:mod:`gcnet_plugin.compat`) must fit the model
+As the toolbox's own ``tools/test.py`` (the config's ``default_scope``
+decides, see :mod:`.toolbox`: MMDetection 3.3, MMPretrain 1.2, MMAction2
+1.2), plus: the checkpoint (a local file or an ``http(s)://`` URL, read
+by the safe loader of :mod:`gcnet_plugin.compat`) must fit the model
 (:class:`~gcnet_plugin.compat.CheckpointFitHook`), and ``--fuse-conv-bn``
 folds each BatchNorm into the conv before it for a faster test.
 Formatting results without evaluating (COCO test-dev) is the evaluator's
@@ -21,6 +22,7 @@ from mmengine.model import is_model_wrapper
 from ..compat import CheckpointFitHook
 from .config import check_checkpoint_arg
 from .errors import ConfigError
+from .toolbox import TOOLBOXES, toolbox_of
 
 __all__ = ['FuseConvBNHook', 'prepare_test_cfg', 'finish_test_runner']
 
@@ -43,7 +45,7 @@ class FuseConvBNHook(Hook):
         fuse_conv_bn(model)
 
 
-def _tta_cfg(cfg: Config) -> Config:
+def _det_tta_cfg(cfg: Config) -> Config:
     """MMDetection's ``--tta``: wrap the model in its TTA model."""
     if 'tta_model' not in cfg:
         warnings.warn('Cannot find ``tta_model`` in config, '
@@ -80,6 +82,60 @@ def _tta_cfg(cfg: Config) -> Config:
     return cfg
 
 
+def _cls_tta_cfg(cfg: Config) -> Config:
+    """MMPretrain's ``--tta``: average the scores of the image and its
+    horizontal flip (unless the config has its own TTA)."""
+    if 'tta_model' not in cfg:
+        cfg.tta_model = dict(type='mmpretrain.AverageClsScoreTTA')
+    if 'tta_pipeline' not in cfg:
+        test_pipeline = cfg.test_dataloader.dataset.pipeline
+        cfg.tta_pipeline = deepcopy(test_pipeline)
+        cfg.tta_pipeline[-1] = dict(
+            type='TestTimeAug',
+            transforms=[[
+                dict(type='RandomFlip', prob=1.),
+                dict(type='RandomFlip', prob=0.)
+            ], [test_pipeline[-1]]])
+    cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    return cfg
+
+
+def _tta_cfg(cfg: Config) -> Config:
+    """``--tta`` as the config's toolbox does it."""
+    scope = toolbox_of(cfg)
+    if scope == 'mmdet':
+        return _det_tta_cfg(cfg)
+    if scope == 'mmpretrain':
+        return _cls_tta_cfg(cfg)
+    why = ('their test pipeline sets the clips and crops per video '
+           '(SampleFrames num_clips, ThreeCrop)'
+           if scope == 'mmaction' else 'drop --tta')
+    raise ConfigError(f'--tta: {TOOLBOXES.get(scope, scope)} configs have no '
+                      f'test-time augmentation to switch on here; {why}.')
+
+
+def _visualization_cfg(cfg: Config, show: bool, show_dir: Optional[str],
+                       wait_time: float) -> Config:
+    """``--show``/``--show-dir``: switch on the visualization hook."""
+    if toolbox_of(cfg) == 'mmdet':
+        from mmdet.engine.hooks.utils import trigger_visualization_hook
+        return trigger_visualization_hook(
+            cfg,
+            SimpleNamespace(show=show, show_dir=show_dir, wait_time=wait_time))
+    hook = (cfg.get('default_hooks') or {}).get('visualization')
+    if hook is None:
+        raise ConfigError(
+            '--show/--show-dir: the config has no '
+            'default_hooks.visualization; add `default_hooks = dict('
+            'visualization=dict(type=\'VisualizationHook\'))`.')
+    hook.enable = True
+    hook.show = show
+    hook.wait_time = wait_time
+    hook.out_dir = show_dir
+    return cfg
+
+
 def prepare_test_cfg(cfg: Config,
                      checkpoint: str,
                      out: Optional[str] = None,
@@ -102,7 +158,8 @@ def prepare_test_cfg(cfg: Config,
         Config: The config (a new one with visualisation).
 
     Raises:
-        ConfigError: The checkpoint is missing or ``out`` is not a pickle.
+        ConfigError: The checkpoint is missing, ``out`` is not a pickle,
+            or the toolbox has no ``--tta``/visualization to switch on.
         IncompleteCheckpointError: The checkpoint file was cut short.
     """
     check_checkpoint_arg(checkpoint)
@@ -111,10 +168,7 @@ def prepare_test_cfg(cfg: Config,
                           '.pickle.')
     cfg.load_from = checkpoint
     if show or show_dir:
-        from mmdet.engine.hooks.utils import trigger_visualization_hook
-        cfg = trigger_visualization_hook(
-            cfg,
-            SimpleNamespace(show=show, show_dir=show_dir, wait_time=wait_time))
+        cfg = _visualization_cfg(cfg, show, show_dir, wait_time)
     if tta:
         cfg = _tta_cfg(cfg)
     return cfg
@@ -140,5 +194,8 @@ def finish_test_runner(runner: Any,
     if fuse_conv_bn:
         runner.register_hook(FuseConvBNHook())
     if out is not None:
-        from mmdet.evaluation import DumpDetResults
-        runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=out))
+        if toolbox_of(runner.cfg) == 'mmdet':
+            from mmdet.evaluation import DumpDetResults as DumpResults
+        else:
+            from mmengine.evaluator import DumpResults
+        runner.test_evaluator.metrics.append(DumpResults(out_file_path=out))

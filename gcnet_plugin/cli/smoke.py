@@ -5,10 +5,10 @@ model trains and evaluates and the checkpoint is written. :func:`smoke_cfg`
 makes any config do that on N images: each dataset keeps its first N
 images (mmengine's ``indices``; wrappers included), training lasts one
 epoch (or N iterations of an iteration-based loop) and is evaluated at
-its end, the log shows every iteration and one checkpoint is kept. The
-evaluator still reads the whole annotation file: the AP it prints counts
-the images that were left out as missed, so it says nothing about the
-model.
+its end, the log shows every iteration and one checkpoint is kept. A
+COCO evaluator still reads the whole annotation file: the AP it prints
+counts the images that were left out as missed, so it says nothing about
+the model (a classifier's accuracy counts the N images only).
 """
 from mmengine.config import Config
 
