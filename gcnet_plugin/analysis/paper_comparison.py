@@ -32,6 +32,13 @@ from .csv_rows import write_rows_csv
 from .work_dir_results import RunResult, pick_metric
 
 NOT_RUN = 'not run'
+# params/FLOPs of every paper config, measured by get_flops.py
+# (docs/flops.md) and shipped: COCO at 1280x800, ImageNet at 224x224,
+# Kinetics for one clip of 8 frames at 224x224 (paths relative to the
+# repository root).
+SHIPPED_COMPLEXITY = ('docs/complexity_1280x800.json',
+                      'docs/complexity_224x224.json',
+                      'docs/complexity_8x224x224.json')
 
 
 @dataclass(frozen=True)
@@ -159,6 +166,18 @@ def load_paper_index(path: str) -> List[PaperRow]:
                     for k, v in paper.items()
                 }))
     return rows
+
+
+def read_complexity(paths: Sequence[str]) -> Dict[str, dict]:
+    """Merge the ``{config: {"params_M": .., "flops_G": ..}}`` files of
+    ``paths`` that exist (a later file wins for the same config)."""
+    import json
+    complexity: Dict[str, dict] = {}
+    for path in paths:
+        if osp.isfile(path):
+            with open(path) as f:
+                complexity.update(json.load(f))
+    return complexity
 
 
 def _best_run(runs: Sequence[RunResult]) -> Optional[RunResult]:

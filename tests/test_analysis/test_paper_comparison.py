@@ -7,6 +7,7 @@ import pytest
 
 from gcnet_plugin.analysis.paper_comparison import (TABLE_HEADER, build_report,
                                                     load_paper_index,
+                                                    read_complexity,
                                                     results_table, run_sources,
                                                     section_tables,
                                                     unmatched_runs, write_csv)
@@ -269,3 +270,25 @@ def test_index_keys_belong_to_the_section(tmp_path, entry, match):
     path.write_text(f'- {entry}\n')
     with pytest.raises(ValueError, match=match):
         load_paper_index(str(path))
+
+
+def test_read_complexity_merges_the_files_that_exist(tmp_path):
+    (tmp_path / 'a.json').write_text(
+        json.dumps({
+            'x.py': {
+                'params_M': 1.0
+            },
+            'y.py': {
+                'params_M': 2.0
+            }
+        }))
+    (tmp_path / 'b.json').write_text(json.dumps({'y.py': {'params_M': 3.0}}))
+    paths = [str(tmp_path / n) for n in ('a.json', 'missing.json', 'b.json')]
+    assert read_complexity(paths) == {
+        'x.py': {
+            'params_M': 1.0
+        },
+        'y.py': {
+            'params_M': 3.0
+        }
+    }

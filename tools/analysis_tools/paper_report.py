@@ -28,19 +28,14 @@ import os
 import os.path as osp
 
 from gcnet_plugin.analysis.complexity import fill_complexity
-from gcnet_plugin.analysis.paper_comparison import (build_report,
+from gcnet_plugin.analysis.paper_comparison import (SHIPPED_COMPLEXITY,
+                                                    build_report,
                                                     load_paper_index,
+                                                    read_complexity,
                                                     results_table, run_sources,
                                                     unmatched_runs, write_csv)
 from gcnet_plugin.analysis.training_curves import plot_ap_curves
 from gcnet_plugin.analysis.work_dir_results import find_runs
-
-# params/FLOPs of every paper config (docs/flops.md), measured with
-# --measure-complexity: COCO at 1280x800, ImageNet at 224x224, Kinetics for
-# one clip of 8 frames at 224x224
-SHIPPED_COMPLEXITY = ('docs/complexity_1280x800.json',
-                      'docs/complexity_224x224.json',
-                      'docs/complexity_8x224x224.json')
 
 
 def parse_args() -> argparse.Namespace:
@@ -86,11 +81,7 @@ def main() -> None:
     sources = [complexity_file]
     if not args.complexity and not osp.isfile(complexity_file):
         sources = list(SHIPPED_COMPLEXITY)
-    complexity = {}
-    for source in sources:
-        if osp.isfile(source):
-            with open(source) as f:
-                complexity.update(json.load(f))
+    complexity = read_complexity(sources)
     if args.measure_complexity:
         configs = [
             e.config for e in index
