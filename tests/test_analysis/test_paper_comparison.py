@@ -5,12 +5,7 @@ import json
 
 import pytest
 
-from gcnet_plugin.analysis.paper_comparison import (TABLE_HEADER, build_report,
-                                                    load_paper_index,
-                                                    read_complexity,
-                                                    results_table, run_sources,
-                                                    section_tables,
-                                                    unmatched_runs, write_csv)
+from gcnet_plugin.analysis import paper_comparison as paper
 from gcnet_plugin.analysis.work_dir_results import find_runs
 
 INDEX = """\
@@ -91,11 +86,11 @@ def _cells(line: str) -> list:
 
 
 def test_reproduced_column_filled_from_work_dirs(work_dirs):
-    index = load_paper_index(str(work_dirs.parent / 'index.yml'))
+    index = paper.load_paper_index(str(work_dirs.parent / 'index.yml'))
     runs = find_runs(str(work_dirs))
-    rows = build_report(index, runs, COMPLEXITY)
-    lines = results_table(rows).splitlines()
-    assert lines[0] == TABLE_HEADER
+    rows = paper.build_report(index, runs, COMPLEXITY)
+    lines = paper.results_table(rows).splitlines()
+    assert lines[0] == paper.TABLE_HEADER
     assert _cells(lines[1]) == ['---'] * 8
     assert [_cells(line) for line in lines[2:]] == [
         [
@@ -118,7 +113,7 @@ def test_reproduced_column_filled_from_work_dirs(work_dirs):
     gc = rows[1]
     assert gc['status'] == 'test 20240104_000000'
     assert gc['box_diff'] == 0.2 and gc['mask_diff'] == -0.2
-    assert run_sources(rows, unmatched_runs(index, runs)) == [
+    assert paper.run_sources(rows, paper.unmatched_runs(index, runs)) == [
         f'2a baseline: {work_dirs / "base_1x_coco"} (val epoch 12)',
         f'2a +all GC: {work_dirs / "custom" / "gc_run"} '
         '(test 20240104_000000)',
@@ -128,10 +123,10 @@ def test_reproduced_column_filled_from_work_dirs(work_dirs):
 
 def test_missing_work_dirs_leave_the_column_empty(tmp_path):
     (tmp_path / 'index.yml').write_text(INDEX)
-    index = load_paper_index(str(tmp_path / 'index.yml'))
-    rows = build_report(index, [], tables=['2a'])
+    index = paper.load_paper_index(str(tmp_path / 'index.yml'))
+    rows = paper.build_report(index, [], tables=['2a'])
     assert [r['row'] for r in rows] == ['baseline', '+all GC']
-    lines = results_table(rows).splitlines()
+    lines = paper.results_table(rows).splitlines()
     assert [_cells(line)[-1] for line in lines[2:]] == ['', '']
     assert [_cells(line)[5:7] for line in lines[2:]] == [['', '']] * 2
     assert all(r['status'] == 'not run' for r in rows)
@@ -140,16 +135,16 @@ def test_missing_work_dirs_leave_the_column_empty(tmp_path):
 def test_run_without_metrics_gives_an_empty_cell(work_dirs):
     (work_dirs / 'x101-gc_1x_coco-test-dev' /
      '20240106_000000').mkdir(parents=True)
-    index = load_paper_index(str(work_dirs.parent / 'index.yml'))
-    rows = build_report(index, find_runs(str(work_dirs)), tables=['3b'])
+    index = paper.load_paper_index(str(work_dirs.parent / 'index.yml'))
+    rows = paper.build_report(index, find_runs(str(work_dirs)), tables=['3b'])
     assert rows[0]['status'] == 'no metrics yet'
-    assert _cells(results_table(rows).splitlines()[2])[-1] == ''
+    assert _cells(paper.results_table(rows).splitlines()[2])[-1] == ''
 
 
 def test_csv_keeps_every_number(work_dirs, tmp_path):
-    index = load_paper_index(str(work_dirs.parent / 'index.yml'))
-    rows = build_report(index, find_runs(str(work_dirs)), COMPLEXITY)
-    write_csv(rows, str(tmp_path / 'r.csv'))
+    index = paper.load_paper_index(str(work_dirs.parent / 'index.yml'))
+    rows = paper.build_report(index, find_runs(str(work_dirs)), COMPLEXITY)
+    paper.write_csv(rows, str(tmp_path / 'r.csv'))
     with open(tmp_path / 'r.csv') as f:
         written = list(csv.DictReader(f))
     assert [r['row'] for r in written] == ['baseline', '+all GC', 'X101 +GC']
@@ -164,11 +159,11 @@ def test_bad_index(tmp_path):
     path = tmp_path / 'index.yml'
     path.write_text('- table: 2a\n  row: x\n')
     with pytest.raises(ValueError, match='entry 1: missing'):
-        load_paper_index(str(path))
+        paper.load_paper_index(str(path))
     path.write_text('- {table: 2a, row: x, config: a.py, '
                     'paper: {box: 1}}\n')
     with pytest.raises(ValueError, match='unknown paper keys'):
-        load_paper_index(str(path))
+        paper.load_paper_index(str(path))
 
 
 ACCURACY_INDEX = """\
@@ -217,8 +212,8 @@ def accuracy_runs(tmp_path):
 
 
 def test_accuracy_sections_next_to_the_paper(accuracy_runs):
-    index = load_paper_index(str(accuracy_runs.parent / 'index.yml'))
-    rows = build_report(index, find_runs(str(accuracy_runs)), {
+    index = paper.load_paper_index(str(accuracy_runs.parent / 'index.yml'))
+    rows = paper.build_report(index, find_runs(str(accuracy_runs)), {
         'configs/imagenet/gc_in1k.py': {
             'params_M': 28.079,
             'flops_G': 3.866
@@ -232,13 +227,13 @@ def test_accuracy_sections_next_to_the_paper(accuracy_runs):
     assert imagenet['top1_diff'] == 0.11 and kinetics['top5_diff'] == -0.21
     assert imagenet['box_ours'] is None and rows[0]['top1_paper'] is None
     assert kinetics['status'] == 'val epoch 150'
-    tables = section_tables(rows)
+    tables = paper.section_tables(rows)
     assert [name for name, _ in tables] == ['COCO', 'ImageNet', 'Kinetics']
-    text = results_table(rows)
+    text = paper.results_table(rows)
     assert text == '\n'.join(table for _, table in tables)
     blocks = text.split('\n\n')
     assert len(blocks) == 3
-    assert blocks[0].splitlines()[0] == TABLE_HEADER
+    assert blocks[0].splitlines()[0] == paper.TABLE_HEADER
     assert blocks[1].splitlines()[0] == (
         '| table | row | config | paper top-1 | paper top-5 | params (M) '
         '| FLOPs (G) | reproduced top-1 / top-5 |')
@@ -252,10 +247,10 @@ def test_accuracy_sections_next_to_the_paper(accuracy_runs):
 
 
 def test_a_section_without_rows_has_no_table(accuracy_runs):
-    index = load_paper_index(str(accuracy_runs.parent / 'index.yml'))
-    rows = build_report(index, [], tables=['5'])
-    assert [name for name, _ in section_tables(rows)] == ['Kinetics']
-    assert results_table(rows).count('| table | row |') == 1
+    index = paper.load_paper_index(str(accuracy_runs.parent / 'index.yml'))
+    rows = paper.build_report(index, [], tables=['5'])
+    assert [name for name, _ in paper.section_tables(rows)] == ['Kinetics']
+    assert paper.results_table(rows).count('| table | row |') == 1
 
 
 @pytest.mark.parametrize('entry,match', [
@@ -269,7 +264,7 @@ def test_index_keys_belong_to_the_section(tmp_path, entry, match):
     path = tmp_path / 'index.yml'
     path.write_text(f'- {entry}\n')
     with pytest.raises(ValueError, match=match):
-        load_paper_index(str(path))
+        paper.load_paper_index(str(path))
 
 
 def test_read_complexity_merges_the_files_that_exist(tmp_path):
@@ -284,7 +279,7 @@ def test_read_complexity_merges_the_files_that_exist(tmp_path):
         }))
     (tmp_path / 'b.json').write_text(json.dumps({'y.py': {'params_M': 3.0}}))
     paths = [str(tmp_path / n) for n in ('a.json', 'missing.json', 'b.json')]
-    assert read_complexity(paths) == {
+    assert paper.read_complexity(paths) == {
         'x.py': {
             'params_M': 1.0
         },

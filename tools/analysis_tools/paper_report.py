@@ -27,13 +27,8 @@ import json
 import os
 import os.path as osp
 
+from gcnet_plugin.analysis import paper_comparison as paper
 from gcnet_plugin.analysis.complexity import fill_complexity
-from gcnet_plugin.analysis.paper_comparison import (SHIPPED_COMPLEXITY,
-                                                    build_report,
-                                                    load_paper_index,
-                                                    read_complexity,
-                                                    results_table, run_sources,
-                                                    unmatched_runs, write_csv)
 from gcnet_plugin.analysis.training_curves import plot_ap_curves
 from gcnet_plugin.analysis.work_dir_results import find_runs
 
@@ -55,8 +50,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--complexity',
         help='JSON {config: {"params_M", "flops_G"}} (default: '
-        '<work_dirs>/complexity.json, else ' + ', '.join(SHIPPED_COMPLEXITY) +
-        ')')
+        '<work_dirs>/complexity.json, else ' +
+        ', '.join(paper.SHIPPED_COMPLEXITY) + ')')
     parser.add_argument(
         '--measure-complexity',
         action='store_true',
@@ -74,14 +69,14 @@ def _write(path: str, text: str, quiet: bool = False) -> None:
 
 def main() -> None:
     args = parse_args()
-    index = load_paper_index(args.index)
+    index = paper.load_paper_index(args.index)
     runs = find_runs(args.work_dirs) if osp.isdir(args.work_dirs) else []
     complexity_file = args.complexity or osp.join(args.work_dirs,
                                                   'complexity.json')
     sources = [complexity_file]
     if not args.complexity and not osp.isfile(complexity_file):
-        sources = list(SHIPPED_COMPLEXITY)
-    complexity = read_complexity(sources)
+        sources = list(paper.SHIPPED_COMPLEXITY)
+    complexity = paper.read_complexity(sources)
     if args.measure_complexity:
         configs = [
             e.config for e in index
@@ -97,17 +92,17 @@ def main() -> None:
         print(f'params/FLOPs of {len(complexity)} configs in '
               f'{complexity_file}')
 
-    rows = build_report(index, runs, complexity, args.tables)
-    table = results_table(rows)
+    rows = paper.build_report(index, runs, complexity, args.tables)
+    table = paper.results_table(rows)
     print(table)
     print('\n'.join(
-        run_sources(rows, unmatched_runs(index, runs))
+        paper.run_sources(rows, paper.unmatched_runs(index, runs))
         or [f'no runs under {args.work_dirs}']))
     if args.md:
         _write(args.md, table)
     if args.csv:
         os.makedirs(osp.dirname(osp.abspath(args.csv)), exist_ok=True)
-        write_csv(rows, args.csv)
+        paper.write_csv(rows, args.csv)
         print(f'wrote {args.csv}')
     if args.plot:
         os.makedirs(osp.dirname(osp.abspath(args.plot)), exist_ok=True)
