@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from gcnet_plugin.analysis import paper_comparison as paper
+import gcnet_plugin.analysis.paper_comparison as paper
 from gcnet_plugin.analysis.work_dir_results import find_runs
 
 INDEX = """\

@@ -27,7 +27,7 @@ import json
 import os
 import os.path as osp
 
-from gcnet_plugin.analysis import paper_comparison as paper
+import gcnet_plugin.analysis.paper_comparison as paper
 from gcnet_plugin.analysis.complexity import fill_complexity
 from gcnet_plugin.analysis.training_curves import plot_ap_curves
 from gcnet_plugin.analysis.work_dir_results import find_runs
