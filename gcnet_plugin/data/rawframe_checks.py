@@ -122,7 +122,8 @@ def check_rawframe_dataset(ann_file: str,
                            with_offset: bool = False,
                            multi_class: bool = False,
                            num_classes: Optional[int] = None,
-                           modality: str = 'RGB') -> None:
+                           modality: str = 'RGB',
+                           data_root: Optional[str] = None) -> None:
     """Check that a raw-frame annotation list and its frames are usable.
 
     Args:
@@ -144,13 +145,18 @@ def check_rawframe_dataset(ann_file: str,
             given, every label must be below it.
         modality (str): ``'RGB'`` (one file per frame) or ``'Flow'`` (an
             ``x`` and a ``y`` file). Default: ``'RGB'``.
+        data_root (str, optional): The dataset's ``data_root``; when
+            given, it must be a folder (checked first).
 
     Raises:
-        DataCheckError: The list is missing, unreadable or empty, a line
+        DataCheckError: The data root or the list is missing, unreadable or empty, a line
             does not parse (with its number, its text and the bad field),
             the frame folder or a video's folder is missing, or a video
             lacks a frame its line counts (naming the first missing one).
     """
+    if data_root and not osp.isdir(data_root):
+        _fail(f'{where}.data_root', data_root, 'data root not found',
+              'missing')
     if not osp.isfile(ann_file):
         _fail(f'{where}.ann_file', ann_file, 'annotation list not found',
               'missing')

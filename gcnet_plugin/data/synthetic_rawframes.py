@@ -7,9 +7,12 @@ docs/kinetics_data.md)::
 
     root/rawframes_train/<class>/train_00001/img_00001.jpg ...
     root/rawframes_val/<class>/val_00001/img_00001.jpg ...
-    root/train_list_rawframes.txt    "<class>/train_00001 16 3" per video
-    root/val_list_rawframes.txt
-    root/label_map.txt               one class name per line, by label
+    root/kinetics400_train_list_rawframes.txt   "<class>/train_00001 16 3"
+    root/kinetics400_val_list_rawframes.txt     (one video per line)
+    root/label_map.txt                          class names, by label
+
+The file names are Kinetics-400's, so ``--data-root`` points a Kinetics
+config at this data.
 
 In each video one filled shape (triangle, square, hexagon or disc) moves in
 a straight line at constant speed, across 35-50% of the frame from the
@@ -52,7 +55,7 @@ _SHIFT = 4
 
 def annotation_list(root: str, split: str) -> str:
     """The annotation list of ``split`` under ``root``."""
-    return osp.join(root, f'{split}_list_rawframes.txt')
+    return osp.join(root, f'kinetics400_{split}_list_rawframes.txt')
 
 
 def frame_folder(root: str, split: str) -> str:

@@ -61,6 +61,20 @@ def test_generated_data_passes(root):
     _check(root, 'val', num_classes=8)
 
 
+def test_missing_data_root(tmp_path):
+    missing = str(tmp_path / 'kinetics_synthetic') + '/'
+    with pytest.raises(DataCheckError) as e:
+        check_rawframe_dataset(
+            annotation_list(missing, 'train'),
+            frame_folder(missing, 'train'),
+            WHERE,
+            data_root=missing)
+    msg = str(e.value)
+    assert msg.startswith(
+        f'{WHERE}.data_root: data root not found: {missing}\n')
+    assert 'make_kinetics_data.py' in msg
+
+
 def test_missing_annotation_list(root):
     os.remove(annotation_list(root, 'train'))
     msg = _error(root)
