@@ -149,10 +149,11 @@ def check_rawframe_dataset(ann_file: str,
             given, it must be a folder (checked first).
 
     Raises:
-        DataCheckError: The data root or the list is missing, unreadable or empty, a line
-            does not parse (with its number, its text and the bad field),
-            the frame folder or a video's folder is missing, or a video
-            lacks a frame its line counts (naming the first missing one).
+        DataCheckError: The data root or the list is missing, the list
+            is unreadable or empty, a line does not parse (with its
+            number, its text and the bad field), the frame folder or a
+            video's folder is missing, or a video lacks a frame its line
+            counts (naming the first missing one).
     """
     if data_root and not osp.isdir(data_root):
         _fail(f'{where}.data_root', data_root, 'data root not found',

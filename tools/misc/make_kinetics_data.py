@@ -4,8 +4,8 @@ Writes ``rawframes_train/``, ``rawframes_val/``, their annotation lists
 ``kinetics400_{train,val}_list_rawframes.txt`` and ``label_map.txt`` under
 ``--root`` (default ``data/kinetics_synthetic/``), laid out as MMAction2's
 ``RawframeDataset`` reads Kinetics-400 frames (the same file names). The
-class of a video is the direction its shape moves in. The output depends only on the arguments:
-running it again rewrites the same files. See
+class of a video is the direction its shape moves in. The output depends
+only on the arguments: running it again rewrites the same files. See
 :mod:`gcnet_plugin.data.synthetic_rawframes` and docs/kinetics_data.md.
 
 Example::
