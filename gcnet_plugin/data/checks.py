@@ -272,9 +272,6 @@ def _check_rawframes(where: str, ds: Dict) -> None:
     """An MMAction2 ``RawframeDataset``: its list and frames."""
     from .rawframe_checks import check_rawframe_dataset
     root = ds.get('data_root')
-    if root and not _is_remote(root, ds.get('backend_args')) and \
-            not osp.isdir(root):
-        _fail(f'{where}.data_root', root, 'data root not found')
     prefix = ds.get('data_prefix') or {}
     frames = prefix.get('img', '') if isinstance(prefix, dict) else prefix
     ann_file = _join(root, ds.get('ann_file') or '')
@@ -283,9 +280,13 @@ def _check_rawframes(where: str, ds: Dict) -> None:
         return
     keys = ('filename_tmpl', 'start_index', 'with_offset', 'multi_class',
             'num_classes', 'modality')
-    check_rawframe_dataset(ann_file, frames, where,
-                           **{k: ds[k]
-                              for k in keys if k in ds})
+    check_rawframe_dataset(
+        ann_file,
+        frames,
+        where,
+        data_root=root or None,
+        **{k: ds[k]
+           for k in keys if k in ds})
 
 
 def _check_splits(cfg: Config) -> None:

@@ -241,3 +241,15 @@ def test_rawframe_datasets_go_to_their_check(tmp_path):
     (tmp_path / 'train_list_rawframes.txt').write_text('right/v1 x 0\n')
     with pytest.raises(DataCheckError, match="line 1 'right/v1 x 0'"):
         check_data_cfg(_rawframes_cfg(root))
+
+
+def test_rawframe_data_root_gets_the_video_hint(tmp_path):
+    missing = str(tmp_path / 'kinetics400') + '/'
+    cfg = _rawframes_cfg('')
+    cfg.train_dataloader.dataset.data_root = missing
+    with pytest.raises(DataCheckError) as e:
+        check_data_cfg(cfg)
+    msg = str(e.value)
+    assert msg.startswith('train_dataloader.dataset.data_root: data root '
+                          f'not found: {missing}')
+    assert 'Kinetics-400' in msg and 'COCO' not in msg
