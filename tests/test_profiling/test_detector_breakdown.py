@@ -1,0 +1,43 @@
+"""The quickstart detector's training step timed by part, side by side."""
+import pytest
+import torch
+from mmengine.config import Config
+
+from gcnet_plugin.profiling.detector_breakdown import (PARTS, DetectorParts,
+                                                       breakdown, step_parts)
+
+
+@pytest.fixture(scope='module')
+def tiny_cfg(tiny_quickstart, tmp_path_factory) -> Config:
+    return Config.fromfile(
+        tiny_quickstart(tmp_path_factory.mktemp('breakdown'), 2, 1))
+
+
+def test_parts_run_in_order_and_rows_compare_variants(tiny_cfg):
+    torch.manual_seed(0)
+    base = DetectorParts(tiny_cfg.copy())
+    fewer = tiny_cfg.copy()
+    fewer.model.train_cfg.rcnn.sampler.num = 8
+    variants = {'config': base, 'rois8': DetectorParts(fewer)}
+    times = step_parts(variants, repeats=1, warmup=0, clock='cpu')
+    assert list(times['config']) == list(PARTS) + ['train_step']
+    assert all(v[0] > 0 for v in times['config'].values())
+    # the parts ran on the batch: RoIs sampled per image, at most 8
+    sampled = [len(s.priors) for s in variants['rois8'].sampling]
+    assert len(sampled) == 2 and max(sampled) <= 8
+    assert max(len(s.priors) for s in base.sampling) > 8
+    rows = breakdown(times)
+    base_rows = [r for r in rows if r['variant'] == 'config']
+    assert all(r['ratio'] == 1 for r in base_rows)
+    total = [r for r in base_rows if r['part'] == 'sum of parts'][0]
+    assert total['share'] == 1
+    assert sum(r['share'] for r in base_rows
+               if r['part'] in PARTS) == pytest.approx(1)
+
+
+def test_channels_last_variant_is_nhwc(tiny_cfg):
+    parts = DetectorParts(tiny_cfg.copy(), channels_last=True)
+    parts.preprocess()
+    assert parts.inputs.is_contiguous(memory_format=torch.channels_last)
+    conv = parts.model.backbone.conv1.weight
+    assert conv.is_contiguous(memory_format=torch.channels_last)
