@@ -4,11 +4,14 @@ from types import SimpleNamespace
 import pytest
 import torch
 from mmdet.models.backbones import ResNet, ResNeXt
+from mmengine.registry import HOOKS
 from torch import nn
 
 import gcnet_plugin  # noqa: F401
 from gcnet_plugin.compat import (CheckpointFitHook, CheckpointMismatchError,
                                  check_checkpoint_fits)
+from gcnet_plugin.compat.checkpoint_fit import inserted_block_prefixes
+from gcnet_plugin.models.backbones import PluginResNet
 
 
 def tiny(out_channels: int = 4, extra: bool = False) -> nn.Module:
@@ -64,3 +67,72 @@ def test_hook_refuses_before_loading_and_allows_partial_on_request():
     with pytest.raises(CheckpointMismatchError, match='2.weight'):
         CheckpointFitHook().after_load_checkpoint(runner, ckpt)
     CheckpointFitHook(allow_partial=True).after_load_checkpoint(runner, ckpt)
+
+
+def small_resnet(plugins=None) -> nn.Module:
+    return PluginResNet(
+        depth=50, base_channels=8, stem_channels=8, plugins=plugins)
+
+
+PLUGINS = [
+    dict(
+        cfg=dict(type='ContextBlock', ratio=1 / 4),
+        stages=(False, False, False, True),
+        position='after_conv3'),
+    dict(
+        cfg=dict(type='NonLocal'),
+        stages=(False, False, True, False),
+        position='after_add',
+        block_indices=(-2, ))
+]
+
+
+def test_inserted_block_prefixes_name_every_plugin():
+    model = nn.Sequential(small_resnet(PLUGINS))
+    assert inserted_block_prefixes(model) == [
+        '0.layer3.4.nonlocal_block', '0.layer4.0.context_block',
+        '0.layer4.1.context_block', '0.layer4.2.context_block'
+    ]
+    assert inserted_block_prefixes(small_resnet()) == []
+
+
+def test_inserted_blocks_may_miss_but_nothing_else():
+    model = small_resnet(PLUGINS)
+    plain = small_resnet().state_dict()
+    may_miss = inserted_block_prefixes(model)
+    fit = check_checkpoint_fits(model, plain, may_miss=may_miss)
+    assert fit.ok and not fit.missing
+    assert len(fit.missing_allowed) == sum(
+        1 for k in model.state_dict() if 'context_block' in k or (
+            'nonlocal_block' in k and not k.endswith('num_batches_tracked')))
+    # a prefix covers its module's keys only, not a sibling's
+    del plain['layer4.0.conv3.weight']
+    with pytest.raises(CheckpointMismatchError, match='layer4.0.conv3.weight'):
+        check_checkpoint_fits(model, plain, may_miss=may_miss)
+    fit = check_checkpoint_fits(
+        model, plain, may_miss=['layer4.0.conv3'], raise_error=False)
+    assert fit.missing_allowed == ['layer4.0.conv3.weight']
+    assert 'layer4.0.context_block.conv_mask.weight' in fit.missing
+
+
+def test_hook_allows_missing_blocks_on_request():
+    runner = SimpleNamespace(model=small_resnet(PLUGINS))
+    ckpt = dict(state_dict=small_resnet().state_dict())
+    with pytest.raises(CheckpointMismatchError) as info:
+        CheckpointFitHook().after_load_checkpoint(runner, ckpt)
+    assert 'nonlocal_block' in str(info.value)
+    assert '--allow-partial' in str(info.value)
+    hook = CheckpointFitHook(allow_missing_blocks=True)
+    hook.after_load_checkpoint(runner, ckpt)
+    ckpt['state_dict']['head.weight'] = torch.zeros(1)
+    with pytest.raises(CheckpointMismatchError) as info:
+        hook.after_load_checkpoint(runner, ckpt)
+    message = str(info.value)
+    assert '1 unexpected checkpoint keys: head.weight' in message
+    assert 'Only the keys of the 4 blocks this config inserts' in message
+
+
+def test_hook_is_registered_for_configs():
+    hook = HOOKS.build(
+        dict(type='CheckpointFitHook', allow_missing_blocks=True))
+    assert isinstance(hook, CheckpointFitHook) and hook.allow_missing_blocks
