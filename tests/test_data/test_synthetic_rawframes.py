@@ -145,19 +145,24 @@ def test_only_the_shape_moves(dataset):
 
 
 def test_rawframe_dataset_reads_it(dataset):
-    from mmaction.datasets import RawframeDataset
+    from mmaction.registry import DATASETS
+    from mmengine.registry import DefaultScope
     pipeline = [
         dict(type='SampleFrames', clip_len=4, frame_interval=2, num_clips=1),
         dict(type='RawFrameDecode'),
         dict(type='FormatShape', input_format='NCTHW'),
         dict(type='PackActionInputs')
     ]
-    ds = RawframeDataset(
-        ann_file=osp.basename(annotation_list(dataset, 'val')),
-        data_root=dataset,
-        data_prefix=dict(img=osp.basename(frame_folder(dataset, 'val'))),
-        pipeline=pipeline,
-        test_mode=True)
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        ds = DATASETS.build(
+            dict(
+                type='RawframeDataset',
+                ann_file=osp.basename(annotation_list(dataset, 'val')),
+                data_root=dataset,
+                data_prefix=dict(
+                    img=osp.basename(frame_folder(dataset, 'val'))),
+                pipeline=pipeline,
+                test_mode=True))
     assert len(ds) == NUM_VAL
     labels = [label for *_, label in _videos(dataset, 'val')]
     for i in (0, NUM_VAL - 1):
