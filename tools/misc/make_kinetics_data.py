@@ -27,7 +27,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Generate the synthetic raw-frame video dataset')
     parser.add_argument('--root', default=DEFAULT_ROOT, help='output folder')
-    parser.add_argument('--num-train', type=int, default=400)
+    parser.add_argument('--num-train', type=int, default=800)
     parser.add_argument('--num-val', type=int, default=80)
     parser.add_argument('--num-frames', type=int, default=16)
     parser.add_argument(
