@@ -71,23 +71,33 @@ class DetectorParts:
             ``train_dataloader``).
         images (int): Images per batch. Defaults to the config's.
         channels_last (bool): NHWC input and model.
+        checkpoint (str, optional): Weights to load (a trained model has
+            more positive RoIs, so busier RoI heads, than one at init).
+
+    The optimizer's steps are undone after each (the weights go back to
+    where they started), so every round times the same model.
     """
 
     def __init__(self,
                  cfg: Config,
                  images: Optional[int] = None,
-                 channels_last: bool = False) -> None:
+                 channels_last: bool = False,
+                 checkpoint: Optional[str] = None) -> None:
         from mmdet.registry import DATASETS, MODELS
         init_default_scope(cfg.get('default_scope', 'mmdet'))
         self.channels_last = channels_last
         torch.manual_seed(0)
         self.model = MODELS.build(cfg.model)
         self.model.init_weights()
+        if checkpoint is not None:
+            from mmengine.runner import load_checkpoint
+            load_checkpoint(self.model, checkpoint, map_location='cpu')
         self.model.train()
         if channels_last:
             self.model.to(memory_format=torch.channels_last)
         self.optim = build_optim_wrapper(self.model,
                                          copy.deepcopy(cfg.optim_wrapper))
+        self.start = copy.deepcopy(self.model.state_dict())
         loader = cfg.train_dataloader
         self.dataset = DATASETS.build(loader.dataset)
         self.images = images or loader.batch_size
@@ -163,12 +173,14 @@ class DetectorParts:
     def optimizer(self) -> None:
         self.optim.step()
         self.optim.zero_grad()
+        self.model.load_state_dict(self.start)
 
     def data(self) -> None:
         self.batch = self.load()
 
     def train_step(self) -> None:
         self.model.train_step(self.batch, self.optim)
+        self.model.load_state_dict(self.start)
 
     def cases(self) -> Dict[str, Callable[[], None]]:
         """The parts in step order, then the whole step."""

@@ -26,6 +26,9 @@ def test_parts_run_in_order_and_rows_compare_variants(tiny_cfg):
     sampled = [len(s.priors) for s in variants['rois8'].sampling]
     assert len(sampled) == 2 and max(sampled) <= 8
     assert max(len(s.priors) for s in base.sampling) > 8
+    # the optimizer's steps were undone: every round timed the same model
+    for name, value in base.model.state_dict().items():
+        assert torch.equal(value, base.start[name]), name
     rows = breakdown(times)
     base_rows = [r for r in rows if r['variant'] == 'config']
     assert all(r['ratio'] == 1 for r in base_rows)

@@ -18,7 +18,7 @@ Example::
 """
 import argparse
 import json
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import torch
 from mmengine.config import Config, DictAction
@@ -41,6 +41,10 @@ def parse_args() -> argparse.Namespace:
         '--cfg-options; channels_last=True runs it NHWC, images=N '
         'changes the batch')
     parser.add_argument(
+        '--checkpoint',
+        help='weights for every variant (e.g. the trained quickstart\'s: '
+        'its RoI heads see more positives than at init)')
+    parser.add_argument(
         '--threads', type=int, help='torch threads (default: torch\'s)')
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--warmup', type=int, default=1)
@@ -61,21 +65,24 @@ def parse_changes(items: List[str]) -> Dict:
     return namespace.changes
 
 
-def build_variant(config: str, changes: Dict) -> DetectorParts:
+def build_variant(config: str, changes: Dict,
+                  checkpoint: Optional[str]) -> DetectorParts:
     cfg = Config.fromfile(config)
     channels_last = bool(changes.pop('channels_last', False))
     images = changes.pop('images', None)
     cfg.merge_from_dict(changes)
-    return DetectorParts(cfg, images=images, channels_last=channels_last)
+    return DetectorParts(
+        cfg, images=images, channels_last=channels_last, checkpoint=checkpoint)
 
 
 def main() -> None:
     args = parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    variants = {'config': build_variant(args.config, {})}
+    variants = {'config': build_variant(args.config, {}, args.checkpoint)}
     for name, *items in args.variant:
-        variants[name] = build_variant(args.config, parse_changes(items))
+        variants[name] = build_variant(args.config, parse_changes(items),
+                                       args.checkpoint)
     times = step_parts(variants, args.repeats, args.warmup, args.clock)
     rows = breakdown(times)
     print(f'# {torch.get_num_threads()} threads, {args.clock} clock, '
