@@ -7,7 +7,9 @@ and URL checkpoint readers load through a restricted unpickler
 ``load_checkpoint`` work under torch >= 2.6 while a checkpoint that would
 run code is refused. The tools also use :mod:`.checkpoint_fit` (refuse a
 checkpoint that does not fit the model) and :mod:`.cpu_dist` (gloo
-distributed runs without CUDA).
+distributed runs without CUDA). :mod:`.mmaction_drn` lets ``import
+mmaction.models`` work on mmaction2 1.2.0, which ships without its DRN
+localizer.
 """
 from .checkpoint_fit import (CheckpointFit, CheckpointFitHook,
                              CheckpointMismatchError, check_checkpoint_fits)
@@ -16,9 +18,11 @@ from .checkpoint_loading import install as install_checkpoint_loading
 from .checkpoint_loading import safe_torch_load
 from .cpu_dist import (CPUDistributedDataParallel, SyncBNError, check_sync_bn,
                        find_sync_bn, setup_cpu_dist)
+from .mmaction_drn import install as install_mmaction_drn
 from .safe_pickle import CheckpointRefusedError
 
 install_checkpoint_loading()
+install_mmaction_drn()
 
 __all__ = [
     'CheckpointDownloadError', 'CheckpointFit', 'CheckpointFitHook',
