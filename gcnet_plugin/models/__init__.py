@@ -1,1 +1,2 @@
+from . import mmaction_registry  # noqa: F401
 from . import backbones, layers  # noqa: F401
