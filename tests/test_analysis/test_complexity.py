@@ -1,5 +1,7 @@
 """FLOP counting (gcnet_plugin.analysis.complexity): the convention of
 docs/flops.md, checked against counts written out by hand."""
+import json
+
 import pytest
 import torch
 from mmcv.ops import DeformConv2dPack
@@ -151,3 +153,143 @@ def test_gc_rows_increase_like_the_paper_at_full_size(repo_root):
     for suffix, paper in (('-gcb-r16-c3-c5', 0.2), ('-gcb-r16-c3', 0.1),
                           ('-gcb-r16-c5', 0.0), ('-snl-c3-c5', 0.2)):
         assert abs(total(suffix) - base - paper) <= 0.1, suffix
+
+
+IMAGENET = 'configs/imagenet/resnet50{}_8xb64-ft40e_in1k.py'
+SHIPPED_224 = 'docs/complexity_224x224.json'
+SMALL_IMAGE = (64, 64)  # c3: 8 x 8, c4: 4 x 4, c5: 2 x 2 positions
+
+
+@pytest.fixture(scope='module')
+def classifier_baseline(repo_root):
+    model, analyzer, rois = complexity.analyze(
+        str(repo_root / IMAGENET.format('')), SMALL_IMAGE)
+    assert rois is None
+    return model, analyzer
+
+
+def test_classifier_counts_backbone_neck_and_head(classifier_baseline):
+    """The logits are traced: global average pooling over 2 x 2 positions
+    and the 2048 -> 1000 linear head."""
+    model, analyzer = classifier_baseline
+    assert type(model).__name__ == 'ImageClassifier'
+    assert analyzer.total('neck') == 2048 * 2 * 2
+    assert analyzer.total('head') == 2048 * 1000
+    assert analyzer.total() == sum(
+        analyzer.total(name) for name in ('backbone', 'neck', 'head'))
+
+
+def test_classifier_gc_blocks_cost_what_eq_5_says(classifier_baseline,
+                                                  repo_root):
+    _, analyzer = complexity.analyze(
+        str(repo_root / IMAGENET.format('-gcb-r16-c3-c5')), SMALL_IMAGE)[:2]
+    expected = ln = 0
+    for c, p, blocks in ((512, 8 * 8, 4), (1024, 4 * 4, 6), (2048, 2 * 2, 3)):
+        expected += blocks * (2 * c * p + 2 * c * (c // 16))
+        ln += blocks * 10 * (c // 16)
+    delta = analyzer.total() - classifier_baseline[1].total()
+    assert expected <= delta <= expected + ln
+
+
+def test_count_bn_false_drops_exactly_batch_norm(classifier_baseline,
+                                                 repo_root):
+    _, with_bn = classifier_baseline
+    _, without, _ = complexity.analyze(
+        str(repo_root / IMAGENET.format('')), SMALL_IMAGE, count_bn=False)
+    assert 'batch_norm' not in without.by_operator()
+    assert without.total() == with_bn.total() - \
+        with_bn.by_operator()['batch_norm'] > 0
+
+
+@pytest.mark.parametrize('shape,scope,expected', [
+    (None, 'mmdet', (1280, 800)),
+    (None, 'mmpretrain', (224, 224)),
+    (None, 'mmaction', (8, 224, 224)),
+    ((96, ), 'mmpretrain', (96, 96)),
+    ((96, ), 'mmaction', (8, 96, 96)),
+    ((64, 96), 'mmaction', (8, 64, 96)),
+    ((4, 64, 96), 'mmaction', (4, 64, 96)),
+])
+def test_resolve_shape(shape, scope, expected):
+    assert complexity.resolve_shape(shape, scope) == expected
+
+
+@pytest.mark.parametrize('shape,scope', [((4, 64, 96), 'mmdet'),
+                                         ((1, 2, 3, 4), 'mmaction'),
+                                         ((0, 64), 'mmpretrain')])
+def test_resolve_shape_refuses_what_the_model_cannot_take(shape, scope):
+    with pytest.raises(ValueError, match=f'does not fit a {scope} model'):
+        complexity.resolve_shape(shape, scope)
+
+
+def test_unknown_scope_is_named(tmp_path):
+    config = tmp_path / 'seg.py'
+    config.write_text("default_scope = 'mmseg'\nmodel = dict(type='X')\n")
+    with pytest.raises(ValueError, match="default_scope 'mmseg'"):
+        complexity.get_flops(str(config))
+
+
+# A reduced-width slow-only R50 recognizer (MMAction2's classes); the
+# frames keep their number through the network (no temporal stride).
+RECOGNIZER = """
+default_scope = 'mmaction'
+model = dict(
+    type='Recognizer3D',
+    backbone=dict(
+        type='ResNet3dSlowOnly', depth=50, pretrained=None, base_channels=8),
+    cls_head=dict(type='I3DHead', in_channels=256, num_classes=5),
+    data_preprocessor=dict(
+        type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375], format_shape='NCTHW'))
+"""
+
+
+@pytest.fixture(scope='module')
+def recognizer_config(tmp_path_factory):
+    pytest.importorskip('mmaction')
+    path = tmp_path_factory.mktemp('recognizer') / 'slowonly_tiny.py'
+    path.write_text(RECOGNIZER)
+    return str(path)
+
+
+def test_recognizer_counts_one_clip_through_backbone_and_head(
+        recognizer_config):
+    res = complexity.get_flops(recognizer_config, (4, 32, 32))
+    assert res['shape'] == [4, 32, 32] and res['rois'] is None
+    assert set(res['by_module']) == {'backbone', 'cls_head'}
+    _, four, _ = complexity.analyze(recognizer_config, (4, 32, 32))
+    _, eight, _ = complexity.analyze(recognizer_config, (8, 32, 32))
+    # average pooling of [256, T=4, 1, 1] and the 256 -> 5 linear layer
+    assert four.total('cls_head') == 256 * 4 + 256 * 5
+    assert eight.total('backbone') == 2 * four.total('backbone')
+    assert res['flops_G'] == round(four.total() / 1e9, 3)
+
+
+@pytest.mark.slow
+def test_table_4_flops_at_224(paper_index, repo_root):
+    """Table 4 at 224x224 (3 s per config on a 2-core CPU): without BN
+    (the paper's ImageNet count, docs/imagenet.md) every row but +1NL is
+    within 0.01 G of the paper; the NL block costs its four 1x1 convs and
+    two P x P products (P = 14 * 14, C = 1024, C' = 512). The shipped
+    docs/complexity_224x224.json holds these measurements."""
+    shipped = json.loads((repo_root / SHIPPED_224).read_text())
+    rows = [e for e in paper_index if str(e['table']).startswith('4')]
+    base = None
+    for e in rows:
+        config = str(repo_root / e['config'])
+        res = complexity.get_flops(config)
+        no_bn = complexity.get_flops(config, count_bn=False)
+        assert shipped[e['config']] == dict(
+            params_M=res['params_M'],
+            flops_G=res['flops_G'],
+            flops_G_no_bn=no_bn['flops_G'])
+        assert res['flops_G'] == pytest.approx(
+            no_bn['flops_G'] + res['by_operator']['batch_norm'], abs=2e-3)
+        if e['row'] == 'baseline':
+            base = no_bn['flops_G']
+        if e['row'] == '+1NL':
+            p, c, r = 14 * 14, 1024, 512
+            nl = (4 * p * c * r + 2 * p * p * r) / 1e9
+            assert no_bn['flops_G'] - base == pytest.approx(nl, abs=2e-3)
+        else:
+            assert abs(no_bn['flops_G'] - e['paper']['flops_G']) <= 0.01, e
