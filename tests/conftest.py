@@ -170,6 +170,15 @@ def every_config() -> List[str]:
         if '_base_' not in p.parts)
 
 
+def detection_configs() -> List[str]:
+    """Every MMDetection config: all but configs/imagenet/ (MMPretrain) and
+    configs/kinetics/ (MMAction2)."""
+    return [
+        p for p in every_config()
+        if Path(p).parts[1] not in ('imagenet', 'kinetics')
+    ]
+
+
 def paper_setting_configs() -> List[str]:
     """Configs at the paper's settings: configs/gcnet/ and the headline
     configs/gc_r50_r16.py (not the quickstart)."""
@@ -192,6 +201,7 @@ def configs_with_paper_params() -> List[str]:
 # Argument name -> the configs a test taking it runs over.
 CONFIG_SETS: Dict[str, Callable[[], List[str]]] = dict(
     config_path=every_config,
+    detection_config_path=detection_configs,
     paper_config_path=paper_setting_configs,
     params_config_path=configs_with_paper_params,
 )

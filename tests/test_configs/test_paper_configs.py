@@ -240,8 +240,8 @@ def test_state_dict_equals_mmdet_gcnet_model(ours, ref, load_config):
 
 
 @pytest.mark.slow_except(HEADLINE, _ours(_NL_NAME))
-def test_forward_tiny_image(config_path, load_config):
-    _run_predict(load_config(config_path))
+def test_forward_tiny_image(detection_config_path, load_config):
+    _run_predict(load_config(detection_config_path))
 
 
 def test_headline_trains_one_step(load_config):
