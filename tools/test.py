@@ -35,6 +35,7 @@ import gcnet_plugin  # noqa: F401  (registers modules, installs fixes)
 from gcnet_plugin.cli import (add_common_arguments, build_runner,
                               finish_arguments, finish_test_runner,
                               load_config, prepare_test_cfg, user_errors)
+from gcnet_plugin.compat import close_dist
 from gcnet_plugin.engine import setup_testing
 
 
@@ -87,6 +88,7 @@ def main() -> None:
         finish_test_runner(runner, args.checkpoint, args.allow_partial,
                            args.out, args.fuse_conv_bn)
         runner.test()
+        close_dist()  # before exit: see its docstring
 
 
 if __name__ == '__main__':

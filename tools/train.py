@@ -29,6 +29,7 @@ import gcnet_plugin  # noqa: F401  (registers modules, installs fixes)
 from gcnet_plugin.cli import (add_common_arguments, apply_batch_plan,
                               build_runner, finish_arguments, load_config,
                               prepare_train_cfg, user_errors)
+from gcnet_plugin.compat import close_dist
 from gcnet_plugin.engine import setup_training
 
 
@@ -78,6 +79,7 @@ def main() -> None:
         runner = build_runner(cfg)
         apply_batch_plan(runner, cfg, args.auto_scale_lr)
         runner.train()
+        close_dist()  # before exit: see its docstring
 
 
 if __name__ == '__main__':

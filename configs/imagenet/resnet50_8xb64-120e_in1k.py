@@ -19,8 +19,11 @@ default_scope = 'mmpretrain'
 # for validation, top-1/top-5 accuracy. Changed here: our backbone (the
 # placements of the COCO configs), the original ResNet-50 (stride 2 in the
 # first 1x1 conv of a stage, style='caffe': 3.86 GFLOPs as in the paper), the
-# color and PCA-lighting augmentation of [33], the schedule.
-model = dict(backbone=dict(type='PluginResNet', style='caffe'))
+# color and PCA-lighting augmentation of [33], the schedule. BN is trained
+# (norm_eval=False): PluginResNet is MMDetection's ResNet, which keeps BN in
+# eval mode by default, as a detector fine-tuning ImageNet weights does.
+model = dict(
+    backbone=dict(type='PluginResNet', style='caffe', norm_eval=False))
 
 # Lighting (AlexNet-style PCA noise) of pixel values in 0-255, BGR order.
 EIGVAL = [55.4625, 4.7940, 1.1475]

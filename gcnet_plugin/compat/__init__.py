@@ -17,7 +17,7 @@ from .checkpoint_loading import CheckpointDownloadError
 from .checkpoint_loading import install as install_checkpoint_loading
 from .checkpoint_loading import safe_torch_load
 from .cpu_dist import (CPUDistributedDataParallel, SyncBNError, check_sync_bn,
-                       find_sync_bn, setup_cpu_dist)
+                       close_dist, find_sync_bn, setup_cpu_dist)
 from .mmaction_drn import install as install_mmaction_drn
 from .safe_pickle import CheckpointRefusedError
 
@@ -28,6 +28,6 @@ __all__ = [
     'CheckpointDownloadError', 'CheckpointFit', 'CheckpointFitHook',
     'CheckpointMismatchError', 'CheckpointRefusedError',
     'CPUDistributedDataParallel', 'SyncBNError', 'check_checkpoint_fits',
-    'check_sync_bn', 'find_sync_bn', 'install_checkpoint_loading',
-    'safe_torch_load', 'setup_cpu_dist'
+    'check_sync_bn', 'close_dist', 'find_sync_bn',
+    'install_checkpoint_loading', 'safe_torch_load', 'setup_cpu_dist'
 ]

@@ -82,6 +82,22 @@ def test_stage_1_is_the_papers_schedule(load_config):
         type='CrossEntropyLoss', loss_weight=1.0)  # no label smoothing
 
 
+def test_every_imagenet_config_trains_bn(load_config):
+    """MMDetection's ResNet (PluginResNet's parent) keeps BN in eval mode
+    by default; trained that way from scratch, a classifier stays at
+    chance. Every ImageNet config's backbone must put BN in train mode."""
+    from mmpretrain.registry import MODELS
+    from torch import nn
+    for path in [STAGE1, *PLUGINS]:
+        assert load_config(path).model.backbone.norm_eval is False, path
+    cfg = load_config(STAGE1).model.backbone
+    cfg.update(depth=18, base_channels=8)
+    backbone = MODELS.build(cfg)
+    backbone.train()  # mmdet's ResNet.train returns None
+    bns = [m for m in backbone.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert bns and all(m.training for m in bns)
+
+
 @pytest.mark.parametrize('path', list(PLUGINS), ids=lambda p: Path(p).stem)
 def test_stage_2_fine_tunes_the_stage_1_model(path, load_config):
     cfg, stage1 = load_config(path), load_config(STAGE1)

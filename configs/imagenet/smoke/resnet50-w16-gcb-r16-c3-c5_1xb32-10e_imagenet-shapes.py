@@ -17,7 +17,6 @@ max_epochs = 10
 model = dict(
     backbone=dict(
         base_channels=16,
-        norm_eval=False,
         plugins=[
             dict(
                 cfg=dict(type='ContextBlock', ratio=1. / 16),
