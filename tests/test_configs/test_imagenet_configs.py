@@ -86,13 +86,15 @@ def test_every_imagenet_config_trains_bn(load_config):
     """MMDetection's ResNet (PluginResNet's parent) keeps BN in eval mode
     by default; trained that way from scratch, a classifier stays at
     chance. Every ImageNet config's backbone must put BN in train mode."""
+    from mmengine.registry import DefaultScope
     from mmpretrain.registry import MODELS
     from torch import nn
     for path in [STAGE1, *PLUGINS]:
         assert load_config(path).model.backbone.norm_eval is False, path
     cfg = load_config(STAGE1).model.backbone
     cfg.update(depth=18, base_channels=8)
-    backbone = MODELS.build(cfg)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        backbone = MODELS.build(cfg)
     backbone.train()  # mmdet's ResNet.train returns None
     bns = [m for m in backbone.modules() if isinstance(m, nn.BatchNorm2d)]
     assert bns and all(m.training for m in bns)
