@@ -1,5 +1,7 @@
-"""``run_tool``: run a tool as its users do, in a subprocess."""
+"""``run_tool``, ``run``: run a tool as its users do, in a subprocess;
+``free_port`` for a distributed launch."""
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -31,3 +33,37 @@ def run_tool(repo_root: Path) -> Callable[..., str]:
         return proc.stdout
 
     return run
+
+
+@pytest.fixture(scope='module')
+def free_port() -> Callable[[], int]:
+    """``free_port()``: a TCP port free on localhost now (a launcher's
+    master port)."""
+
+    def find() -> int:
+        with socket.socket() as sock:
+            sock.bind(('127.0.0.1', 0))
+            return sock.getsockname()[1]
+
+    return find
+
+
+@pytest.fixture(scope='module')
+def run(repo_root: Path) -> Callable[..., subprocess.CompletedProcess]:
+    """``run(args, **env)`` from the repository root, one OpenMP thread
+    per process, stdout and stderr together."""
+
+    def run_args(args, **env) -> subprocess.CompletedProcess:
+        full_env = dict(
+            os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable, **env)
+        full_env.pop('GCNET_DEBUG', None)
+        return subprocess.run(
+            args,
+            cwd=repo_root,
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=300)
+
+    return run_args

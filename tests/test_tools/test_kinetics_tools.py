@@ -11,11 +11,7 @@ import os
 import os.path as osp
 import re
 import shutil
-import socket
-import subprocess
 import sys
-from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -44,33 +40,6 @@ default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=1))
 METRIC = re.compile(r'acc/top1: ([\d.]+) +acc/top5: ([\d.]+)')
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope='module')
-def run(repo_root: Path) -> Callable[..., subprocess.CompletedProcess]:
-    """``run(args, **env)`` from the repository root, one OpenMP thread
-    per process, stdout and stderr together."""
-
-    def run_args(args, **env) -> subprocess.CompletedProcess:
-        full_env = dict(
-            os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable, **env)
-        full_env.pop('GCNET_DEBUG', None)
-        return subprocess.run(
-            args,
-            cwd=repo_root,
-            env=full_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=300)
-
-    return run_args
-
-
 @pytest.fixture(scope='module')
 def data_root(tmp_path_factory) -> str:
     """8 train and 6 val generated videos of 16 frames."""
@@ -89,12 +58,12 @@ def tiny(repo_root, data_root, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope='module')
-def dist_trained(tiny, run, tmp_path_factory) -> dict:
+def dist_trained(tiny, run, free_port, tmp_path_factory) -> dict:
     """``tools/dist_train.sh CONFIG 2``: two CPU processes over gloo."""
     work_dir = str(tmp_path_factory.mktemp('dist_work'))
     result = run(
         ['bash', 'tools/dist_train.sh', tiny, '2', '--work-dir', work_dir],
-        PORT=str(_free_port()))
+        PORT=str(free_port()))
     return dict(result=result, work_dir=work_dir)
 
 
