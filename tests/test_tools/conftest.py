@@ -1,5 +1,6 @@
 """``run_tool``, ``run``: run a tool as its users do, in a subprocess;
-``free_port`` for a distributed launch."""
+``free_port`` for a distributed launch; ``dist_trained``: a 2-process
+``dist_train.sh`` run of the requesting module's ``tiny`` config."""
 import os
 import socket
 import subprocess
@@ -67,3 +68,14 @@ def run(repo_root: Path) -> Callable[..., subprocess.CompletedProcess]:
             timeout=300)
 
     return run_args
+
+
+@pytest.fixture(scope='module')
+def dist_trained(tiny, run, free_port, tmp_path_factory) -> dict:
+    """``tools/dist_train.sh CONFIG 2`` on the module's ``tiny`` config:
+    two CPU processes over gloo. -> ``dict(result, work_dir)``."""
+    work_dir = str(tmp_path_factory.mktemp('dist_work'))
+    result = run(
+        ['bash', 'tools/dist_train.sh', tiny, '2', '--work-dir', work_dir],
+        PORT=str(free_port()))
+    return dict(result=result, work_dir=work_dir)

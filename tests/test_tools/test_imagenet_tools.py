@@ -46,16 +46,6 @@ def tiny(repo_root, tmp_path_factory) -> str:
     return str(config)
 
 
-@pytest.fixture(scope='module')
-def dist_trained(tiny, run, free_port, tmp_path_factory) -> dict:
-    """``tools/dist_train.sh CONFIG 2``: two CPU processes over gloo."""
-    work_dir = str(tmp_path_factory.mktemp('dist_work'))
-    result = run(
-        ['bash', 'tools/dist_train.sh', tiny, '2', '--work-dir', work_dir],
-        PORT=str(free_port()))
-    return dict(result=result, work_dir=work_dir)
-
-
 def test_dist_train_two_cpu_processes(dist_trained):
     result = dist_trained['result']
     log = result.stdout
