@@ -2,8 +2,9 @@
 side-by-side timing and the memory measures the benchmark tools share.
 
 The benchmarks themselves (:mod:`.block_benchmark`,
-:mod:`.backbone_benchmark`) import mmcv's blocks for comparison and are
-imported by name.
+:mod:`.backbone_benchmark`, :mod:`.detector_step`,
+:mod:`.detector_breakdown`) import mmcv's blocks or MMDetection's models
+and are imported by name.
 """
 from .autocast import amp_dtype, maybe_autocast
 from .memory import peak_bytes, saved_bytes
