@@ -56,7 +56,7 @@ def test_misspelled_key_is_refused_with_the_closest(cfg):
 def test_short_key_gets_the_full_one(cfg):
     msg = _refusal(cfg, max_epoch=1)
     assert 'Did you mean train_cfg.max_epochs?' in msg
-    msg = _refusal(cfg, **{'norm_cfg.typ': 'BN'})
+    msg = _refusal(cfg, **{'backbone.norm_cfg.typ': 'BN'})
     assert 'Did you mean model.backbone.norm_cfg.type?' in msg
 
 

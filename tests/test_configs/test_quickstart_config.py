@@ -1,6 +1,10 @@
 """The quickstart config: the paper's GC Mask R-CNN, scaled, on our data."""
 import json
 
+import torch
+from mmdet.registry import MODELS
+from mmengine.registry import init_default_scope
+
 from gcnet_plugin.data.synthetic_coco import CLASSES
 
 QUICKSTART = ('configs/quickstart/'
@@ -41,3 +45,24 @@ def test_classes_match_the_generated_data(load_config, quickstart_data):
     assert cfg.model.roi_head.mask_head.num_classes == len(CLASSES)
     assert cfg.test_evaluator.ann_file.startswith('data/quickstart/')
     assert set(cfg.test_evaluator.metric) == {'bbox', 'segm'}
+
+
+def test_mask_head_on_the_box_features_predicts_the_target_size(load_config):
+    """The mask head takes the box head's RoI features (no RoIAlign of its
+    own): its masks must have the size of the training targets."""
+    cfg = load_config(QUICKSTART)
+    init_default_scope('mmdet')
+    roi_head = MODELS.build(
+        dict(
+            cfg.model.roi_head,
+            train_cfg=cfg.model.train_cfg.rcnn,
+            test_cfg=cfg.model.test_cfg.rcnn))
+    assert roi_head.share_roi_extractor
+    assert roi_head.mask_head.class_agnostic
+    extractor = cfg.model.roi_head.bbox_roi_extractor
+    size = extractor.roi_layer.output_size
+    feats = torch.zeros(3, extractor.out_channels, size, size)
+    masks = roi_head.mask_head(feats)
+    mask_size = cfg.model.train_cfg.rcnn.mask_size
+    # One class-agnostic mask of the target size per RoI.
+    assert masks.shape == (3, 1, mask_size, mask_size)

@@ -344,7 +344,7 @@ def test_train_py_refuses_misspelled_cfg_options(tiny_config, run_command,
     result = run_command([
         sys.executable, 'tools/train.py', tiny_config, '--work-dir',
         str(tmp_path), '--cfg-options', 'train_cfg.max_epoch=2',
-        'norm_cfg.typ=BN'
+        'backbone.norm_cfg.typ=BN'
     ])
     assert_one_error_last(result, "'train_cfg.max_epoch' is not a key of",
                           'Did you mean train_cfg.max_epochs?',
