@@ -23,15 +23,15 @@ measured: docs/benchmarks.md.
 import copy
 import os.path as osp
 import statistics
-import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from functools import partial
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
-from .timing import sync
+from .timing import interleaved_times
 
 __all__ = [
     'COCO_TRAIN_IMAGES', 'VARIANTS', 'build_step', 'coco_hours',
@@ -171,18 +171,9 @@ def run_detector_steps(names: Sequence[str],
         step.step(batch)
         step.keep()
         step.reset()
-    times: Dict[str, List[float]] = {name: [] for name in names}
-    order = list(names)
-    for r in range(warmup + repeats):
-        rot = r % len(order)
-        for name in order[rot:] + order[:rot]:
-            sync(device)
-            t0 = time.perf_counter()
-            steps[name].step(batch)
-            sync(device)
-            if r >= warmup:
-                times[name].append(time.perf_counter() - t0)
-            steps[name].reset()
+    cases = {name: partial(step.step, batch) for name, step in steps.items()}
+    resets = {name: step.reset for name, step in steps.items()}
+    times = interleaved_times(cases, device, warmup, repeats, after=resets)
     peaks = {name: _step_peak(steps[name], batch, device) for name in names}
     base = times[names[0]]
     results = {}

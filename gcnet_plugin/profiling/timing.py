@@ -6,6 +6,7 @@ round) and the tools report medians and ratios, never single timings
 (see docs/benchmarks.md). On CUDA, :func:`kernel_ms` adds the device time
 of the same work, without the host's launch gaps.
 """
+import argparse
 import platform
 import time
 from typing import Callable, Dict, List, Optional, Tuple
@@ -27,13 +28,20 @@ def device_label(device: str) -> str:
             f'{torch.get_num_threads()} threads')
 
 
-def interleaved_times(cases: Dict[str, Callable[[], None]], device: str,
-                      warmup: int, repeats: int) -> Dict[str, List[float]]:
+def interleaved_times(
+    cases: Dict[str, Callable[[], None]],
+    device: str,
+    warmup: int,
+    repeats: int,
+    after: Optional[Dict[str, Callable[[], None]]] = None
+) -> Dict[str, List[float]]:
     """Seconds of each synchronised call, ``repeats`` rounds per case.
 
     Round ``r`` runs every case once, starting at case ``r mod len``;
     the first ``warmup`` rounds are not kept. Round ``i`` of every list
     ran in the same round, so paired differences are meaningful.
+    ``after[k]``, if given, runs untimed right after each call of case
+    ``k`` (to undo what it changed, say).
     """
     times: Dict[str, List[float]] = {k: [] for k in cases}
     order = list(cases)
@@ -46,6 +54,8 @@ def interleaved_times(cases: Dict[str, Callable[[], None]], device: str,
             sync(device)
             if r >= warmup:
                 times[k].append(time.perf_counter() - t0)
+            if after is not None:
+                after[k]()
     return times
 
 
@@ -61,6 +71,27 @@ def default_rounds(device: str,
     if warmup is None:
         warmup = 3 if on_cuda else 1
     return repeats, warmup
+
+
+def add_device_args(parser: argparse.ArgumentParser, cpu_repeats: int) -> None:
+    """The options every benchmark tool has: ``--device`` (default
+    cuda), ``--repeats`` and ``--warmup`` (default: :func:`default_rounds`
+    with ``cpu_repeats``), ``--json``."""
+    parser.add_argument('--device', default='cuda', choices=['cuda', 'cpu'])
+    parser.add_argument(
+        '--repeats',
+        type=int,
+        help=f'timed rounds (default 20 CUDA, {cpu_repeats} CPU)')
+    parser.add_argument(
+        '--warmup', type=int, help='untimed rounds (default 3 CUDA, 1 CPU)')
+    parser.add_argument('--json', help='write the results here')
+
+
+def check_device(parser: argparse.ArgumentParser,
+                 args: argparse.Namespace) -> None:
+    """Exit with a usage error for ``--device cuda`` without CUDA."""
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        parser.error('--device cuda: no CUDA device; use --device cpu')
 
 
 def kernel_ms(fn: Callable[[], None], iters: int) -> Optional[float]:

@@ -23,12 +23,13 @@ import torch
 
 from gcnet_plugin.profiling.autocast import amp_dtype
 from gcnet_plugin.profiling.backbone_benchmark import run_backbones
-from gcnet_plugin.profiling.timing import default_rounds, device_label
+from gcnet_plugin.profiling.timing import (add_device_args, check_device,
+                                           default_rounds, device_label)
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--device', default='cuda', choices=['cuda', 'cpu'])
+    add_device_args(parser, cpu_repeats=3)
     parser.add_argument(
         '--shape',
         nargs=2,
@@ -42,14 +43,8 @@ def parse_args() -> argparse.Namespace:
         '--amp', action='store_true', help='autocast fp16 (CUDA) / bf16')
     parser.add_argument(
         '--channels-last', action='store_true', help='NHWC input and model')
-    parser.add_argument(
-        '--repeats', type=int, help='timed rounds (default 20 CUDA, 3 CPU)')
-    parser.add_argument(
-        '--warmup', type=int, help='untimed rounds (default 3 CUDA, 1 CPU)')
-    parser.add_argument('--json', help='write the results here')
     args = parser.parse_args()
-    if args.device == 'cuda' and not torch.cuda.is_available():
-        parser.error('--device cuda: no CUDA device; use --device cpu')
+    check_device(parser, args)
     return args
 
 

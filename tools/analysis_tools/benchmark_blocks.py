@@ -26,12 +26,13 @@ import torch
 from gcnet_plugin.models.layers.non_local import MODE_ALIASES, MODES
 from gcnet_plugin.profiling.autocast import amp_dtype
 from gcnet_plugin.profiling.block_benchmark import LEVELS, run_level
-from gcnet_plugin.profiling.timing import default_rounds, device_label
+from gcnet_plugin.profiling.timing import (add_device_args, check_device,
+                                           default_rounds, device_label)
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--device', default='cuda', choices=['cuda', 'cpu'])
+    add_device_args(parser, cpu_repeats=5)
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -50,10 +51,6 @@ def parse_args() -> argparse.Namespace:
         nargs='+',
         default=['embedded_gaussian'],
         choices=MODES + tuple(MODE_ALIASES))
-    parser.add_argument(
-        '--repeats', type=int, help='timed rounds (default 20 CUDA, 5 CPU)')
-    parser.add_argument(
-        '--warmup', type=int, help='untimed rounds (default 3 CUDA, 1 CPU)')
     parser.add_argument('--batch', type=int, default=2)
     parser.add_argument(
         '--map-size',
@@ -65,10 +62,8 @@ def parse_args() -> argparse.Namespace:
         '--tf32',
         action='store_true',
         help='allow TF32 in fp32 convs/matmuls (CUDA)')
-    parser.add_argument('--json', help='write the results here')
     args = parser.parse_args()
-    if args.device == 'cuda' and not torch.cuda.is_available():
-        parser.error('--device cuda: no CUDA device; use --device cpu')
+    check_device(parser, args)
     return args
 
 

@@ -26,12 +26,13 @@ from mmengine.logging import MMLogger
 
 import gcnet_plugin  # noqa: F401  (registers modules)
 from gcnet_plugin.profiling.detector_step import VARIANTS, run_detector_steps
-from gcnet_plugin.profiling.timing import default_rounds, device_label
+from gcnet_plugin.profiling.timing import (add_device_args, check_device,
+                                           default_rounds, device_label)
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--device', default='cuda', choices=['cuda', 'cpu'])
+    add_device_args(parser, cpu_repeats=3)
     parser.add_argument(
         '--variants',
         nargs='+',
@@ -55,14 +56,8 @@ def parse_args() -> argparse.Namespace:
         '--norm',
         help='backbone norm type instead of the configs\' SyncBN (BN on a '
         'CPU)')
-    parser.add_argument(
-        '--repeats', type=int, help='timed rounds (default 20 CUDA, 3 CPU)')
-    parser.add_argument(
-        '--warmup', type=int, help='untimed rounds (default 3 CUDA, 1 CPU)')
-    parser.add_argument('--json', help='write the results here')
     args = parser.parse_args()
-    if args.device == 'cuda' and not torch.cuda.is_available():
-        parser.error('--device cuda: no CUDA device; use --device cpu')
+    check_device(parser, args)
     if args.amp and args.device != 'cuda':
         parser.error('--amp: mmengine\'s AmpOptimWrapper needs a GPU; drop '
                      '--amp or use --device cuda')
