@@ -170,7 +170,6 @@ def run_detector_steps(names: Sequence[str],
     for step in steps.values():  # optimizer state exists after one step
         step.step(batch)
         step.keep()
-        step.reset()
     cases = {name: partial(step.step, batch) for name, step in steps.items()}
     resets = {name: step.reset for name, step in steps.items()}
     times = interleaved_times(cases, device, warmup, repeats, after=resets)

@@ -11,8 +11,9 @@
 # WHEEL_DIR holds mmcv-2.1.0.tar.gz and the wheels of mmengine, mmdet,
 # mmpretrain, mmaction2, setuptools<80 (mmcv's setup.py imports
 # pkg_resources) and whatever of their imports the machine lacks, for its
-# python; docs/benchmarks.md#gpu-nvidia-h200 lists the ones that were
-# needed and the `pip download` that fetched them.
+# python; docs/benchmarks.md ("Running it on a machine without a package
+# index") lists the ones that were needed and the `pip download` that
+# fetched them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WHEELS=$(realpath "${1:?usage: tools/misc/gpu_env.sh WHEEL_DIR [TARGET]}")
