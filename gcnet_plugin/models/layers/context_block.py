@@ -13,6 +13,7 @@ P = H * W (T * H * W) positions, R = int(C * ratio) bottleneck channels.
 from typing import Any, Optional, Sequence, Tuple
 
 import torch
+import torch.nn.functional as F
 from mmcv.cnn import build_activation_layer
 from mmdet.registry import MODELS
 from mmengine.model import constant_init, kaiming_init
@@ -106,7 +107,9 @@ class ContextBlock(nn.Module):
     autograd functions whose backward reads the map once per term
     (:class:`AttentionPool`, :class:`AveragePool`, :class:`ChannelScale`;
     no double backward); without (inference, TorchScript, tracing) they
-    run as plain ops with the same results.
+    run as plain ops with the same results. The transform's 1x1 convs run
+    as matrix products on the pooled [N, C] (the same parameters; the
+    convs themselves under TorchScript).
 
     Setting ``record_attention = True`` stores the fp32 attention
     ``alpha`` ([N, P], detached) in ``last_attention`` at each forward
@@ -189,6 +192,32 @@ class ContextBlock(nn.Module):
                                    self.conv_mask.bias, self._compute_dtype(x))
 
     @torch.jit.unused
+    def _transform(self, name: str, context: Tensor) -> Tensor:
+        """delta of eq. (4) on the pooled vector, as matrix products.
+
+        The same modules and values as ``getattr(self, name)(context)``
+        (``name``: ``'channel_add_conv'`` or ``'channel_mul_conv'``), but each
+        1x1 conv of the [N, C, 1, 1] context runs as ``F.linear`` on
+        [N, C]: a convolution kernel's fixed cost is most of the work on a
+        1x1 map (docs/quickstart.md).
+        """
+        n = context.shape[0]
+        # [N, C, 1, 1] -> [N, C]
+        y = context.flatten(1)
+        for layer in getattr(self, name):
+            if isinstance(layer, nn.Conv2d):
+                # [N, C_in] @ [C_in, C_out] -> [N, C_out]
+                y = F.linear(y, layer.weight.flatten(1), layer.bias)
+            elif isinstance(layer, nn.LayerNorm):
+                # LN over [R, 1, 1] is LN over R
+                y = F.layer_norm(y, y.shape[1:], layer.weight.flatten(),
+                                 layer.bias.flatten(), layer.eps)
+            else:
+                y = layer(y)
+        # [N, C] -> [N, C, 1, 1]
+        return y.view(n, -1, 1, 1)
+
+    @torch.jit.unused
     def _fused_scale(self, x: Tensor, scale: Tensor) -> Tensor:
         return ChannelScale.apply(x, scale)
 
@@ -249,11 +278,19 @@ class ContextBlock(nn.Module):
             self.last_attention = None
         if self.channel_mul_conv is not None:
             # [N, C, 1, 1], broadcast over H, W
-            scale = torch.sigmoid(self.channel_mul_conv(context))
+            if torch.jit.is_scripting():
+                delta = self.channel_mul_conv(context)
+            else:
+                delta = self._transform('channel_mul_conv', context)
+            scale = torch.sigmoid(delta)
             out = self._fused_scale(out, scale) if fused else out * scale
         if self.channel_add_conv is not None:
             # [N, C, 1, 1], broadcast over H, W
-            out = out + self.channel_add_conv(context)
+            if torch.jit.is_scripting():
+                delta = self.channel_add_conv(context)
+            else:
+                delta = self._transform('channel_add_conv', context)
+            out = out + delta
         return out
 
     def extra_repr(self) -> str:
