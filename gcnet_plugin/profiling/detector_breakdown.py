@@ -36,6 +36,8 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from torch import Tensor
 
+from ..engine.channels_last import channels_last_backbone
+
 __all__ = ['CLOCKS', 'PARTS', 'DetectorParts', 'breakdown', 'step_parts']
 
 PARTS = ('data', 'preprocess', 'backbone', 'neck', 'rpn', 'roi_sample',
@@ -68,9 +70,10 @@ class DetectorParts:
 
     Args:
         cfg (Config): A Mask R-CNN config (``model``, ``optim_wrapper``,
-            ``train_dataloader``).
+            ``train_dataloader``; a ``ChannelsLastBackboneHook`` in its
+            ``custom_hooks`` runs the backbone NHWC, as in training).
         images (int): Images per batch. Defaults to the config's.
-        channels_last (bool): NHWC input and model.
+        channels_last (bool): NHWC input and the whole model.
         checkpoint (str, optional): Weights to load (a trained model has
             more positive RoIs, so busier RoI heads, than one at init).
 
@@ -95,6 +98,11 @@ class DetectorParts:
         self.model.train()
         if channels_last:
             self.model.to(memory_format=torch.channels_last)
+        if any(
+                hook.get('type') == 'ChannelsLastBackboneHook'
+                for hook in cfg.get('custom_hooks', [])):
+            # as the config trains: NHWC backbone, NCHW maps after it
+            channels_last_backbone(self.model.backbone)
         self.optim = build_optim_wrapper(self.model,
                                          copy.deepcopy(cfg.optim_wrapper))
         self.start = copy.deepcopy(self.model.state_dict())
