@@ -7,7 +7,7 @@ compatibility fixes for current PyTorch (see :mod:`gcnet_plugin.compat`).
 :mod:`gcnet_plugin.engine` makes training resumable exactly and safe to
 stop (``tools/train.py`` switches it on).
 """
-from . import compat, engine, models  # noqa: F401  (registers modules)
+from . import compat, data, engine, models  # noqa: F401  (registers modules)
 from .version import __version__
 
 __all__ = ['__version__']
