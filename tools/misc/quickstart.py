@@ -46,6 +46,7 @@ from gcnet_plugin.analysis.work_dir_results import (find_test_metrics,
 from gcnet_plugin.cli import (apply_batch_plan, build_runner,
                               finish_test_runner, load_config,
                               prepare_test_cfg, prepare_train_cfg, user_errors)
+from gcnet_plugin.cli.stack_check import stack_versions
 from gcnet_plugin.data.synthetic_coco import area_buckets, make_synthetic_coco
 from gcnet_plugin.engine import setup_testing, setup_training
 
@@ -158,6 +159,7 @@ def pictures(args: argparse.Namespace, out: str, cfg: Config) -> None:
 
 def main() -> None:
     args = parse_args()
+    say(args.start, f'stack: {stack_versions()}')
     setup_cache_size_limit_of_dynamo()
     make_data(args.start, args.data_root)
     out = osp.join(args.work_dir, 'results.pkl')
