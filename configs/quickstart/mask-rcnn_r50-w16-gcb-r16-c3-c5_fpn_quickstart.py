@@ -4,7 +4,7 @@ _base_ = '../gcnet/mask-rcnn_r50-syncbn-gcb-r16-c3-c5_fpn_1x_coco.py'
 # c3-c5) scaled to learn from scratch on a CPU, on the synthetic shapes of
 # `tools/misc/make_quickstart_data.py` (`make demo`).
 # Changed: a quarter of the width (base_channels 16), BN instead of SyncBN,
-# no pretrained weights, nothing frozen; 64-channel FPN (with BN) and
+# no pretrained weights, nothing frozen; 48-channel FPN (with BN) and
 # heads; the 256 px images resized to 192 px, 4 classes; smaller anchors,
 # fewer RPN/RoI samples and RPN proposals; class-agnostic box regression
 # and masks; the mask head on the box head's 7x7 RoI features (14x14
@@ -15,8 +15,10 @@ _base_ = '../gcnet/mask-rcnn_r50-syncbn-gcb-r16-c3-c5_fpn_1x_coco.py'
 data_root = 'data/quickstart/'
 classes = ('circle', 'triangle', 'square', 'star')
 metainfo = dict(classes=classes)
-image_scale = (192, 192)
+image_scale = (192, 192)  # training; tested at the images' own 256 px
+test_scale = (256, 256)
 max_epochs = 10
+neck_channels = 48  # FPN and heads
 
 model = dict(
     backbone=dict(
@@ -29,18 +31,26 @@ model = dict(
     # BN in the FPN and the mask head: faster learning from scratch.
     neck=dict(
         in_channels=[64, 128, 256, 512],
-        out_channels=64,
+        out_channels=neck_channels,
         norm_cfg=dict(type='BN', requires_grad=True)),
     rpn_head=dict(
-        in_channels=64, feat_channels=64, anchor_generator=dict(scales=[4])),
+        in_channels=neck_channels,
+        feat_channels=neck_channels,
+        anchor_generator=dict(scales=[4])),
     roi_head=dict(
-        # mmcv's RoIAlign runs on one CPU thread: sample it sparsely.
+        # RoIAlign as a sparse matrix product (mmcv's runs on one CPU
+        # thread), 2x2 samples a bin.
+        # finest_scale 112: every RoI (< 224 px) reads the stride-4 map, at
+        # the training and the test scale alike.
         bbox_roi_extractor=dict(
-            roi_layer=dict(sampling_ratio=1), out_channels=64),
+            type='PluginRoIExtractor',
+            roi_layer=dict(type='SparseRoIAlign', sampling_ratio=2),
+            out_channels=neck_channels,
+            finest_scale=112),
         # One box regression and one mask for all classes: each learns
         # from every positive RoI.
         bbox_head=dict(
-            in_channels=64,
+            in_channels=neck_channels,
             fc_out_channels=256,
             num_classes=len(classes),
             reg_class_agnostic=True),
@@ -49,11 +59,13 @@ model = dict(
         mask_roi_extractor=None,
         mask_head=dict(
             num_convs=2,
-            in_channels=64,
-            conv_out_channels=64,
+            in_channels=neck_channels,
+            conv_out_channels=neck_channels,
             num_classes=len(classes),
             class_agnostic=True,
-            norm_cfg=dict(type='BN', requires_grad=True))),
+            norm_cfg=dict(type='BN', requires_grad=True),
+            # its 1x1 conv_logits as a matrix product
+            predictor_cfg=dict(type='PointwiseConv'))),
     train_cfg=dict(
         rpn=dict(sampler=dict(num=128)),
         # mmcv's NMS runs on one CPU thread: 200 boxes a level, 150 kept.
@@ -64,15 +76,20 @@ model = dict(
         rpn=dict(nms_pre=500, max_per_img=300), rcnn=dict(max_per_img=50)))
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    # each image decoded and its masks rasterised once, kept in memory
+    dict(
+        type='LoadOnce',
+        transforms=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations', with_bbox=True, with_mask=True)
+        ]),
     dict(type='Resize', scale=image_scale, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs')
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=image_scale, keep_ratio=True),
+    dict(type='Resize', scale=test_scale, keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(
         type='PackDetInputs',
@@ -124,3 +141,6 @@ default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1, save_last=True))
 log_processor = dict(window_size=10)
+# The backbone trains on NHWC images (faster oneDNN convolutions on a CPU);
+# the neck gets NCHW maps (gcnet_plugin/engine/channels_last.py).
+custom_hooks = [dict(type='ChannelsLastBackboneHook')]

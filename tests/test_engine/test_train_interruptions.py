@@ -18,6 +18,7 @@ from typing import Callable, Dict, List
 
 import pytest
 import torch
+from mmengine.config import Config
 
 from gcnet_plugin.compat import safe_torch_load
 from gcnet_plugin.engine.exact_resume_hook import CHECKPOINT_KEY
@@ -45,7 +46,7 @@ class KillDuringSaveHook(Hook):
 KILLER_CONFIG = """_base_ = {tiny!r}
 custom_imports = dict(
     imports=['gcnet_plugin', 'kill_during_save'], allow_failed_imports=False)
-custom_hooks = [dict(type='KillDuringSaveHook', epoch=2)]
+custom_hooks = {hooks!r}
 """
 
 
@@ -173,7 +174,10 @@ def configs(tiny_quickstart, tmp_path_factory) -> Dict[str, str]:
     modules.mkdir()
     (modules / 'kill_during_save.py').write_text(KILLER_MODULE)
     killer = root / 'killer.py'
-    killer.write_text(KILLER_CONFIG.format(tiny=tiny))
+    # the tiny config's own hooks (the quickstart's) and the killer
+    hooks = Config.fromfile(tiny).get(
+        'custom_hooks', []) + [dict(type='KillDuringSaveHook', epoch=2)]
+    killer.write_text(KILLER_CONFIG.format(tiny=tiny, hooks=hooks))
     return dict(tiny=tiny, killer=str(killer), modules=str(modules))
 
 
