@@ -44,3 +44,22 @@ def test_channels_last_variant_is_nhwc(tiny_cfg):
     assert parts.inputs.is_contiguous(memory_format=torch.channels_last)
     conv = parts.model.backbone.conv1.weight
     assert conv.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_config_channels_last_hook_is_applied(tiny_cfg):
+    """The quickstart config trains its backbone NHWC (its custom_hooks):
+    timed the same way; without the hook, plain NCHW."""
+    assert any(h['type'] == 'ChannelsLastBackboneHook'
+               for h in tiny_cfg.custom_hooks)
+    plain_cfg = tiny_cfg.copy()
+    plain_cfg.custom_hooks = []
+    for cfg, nhwc in ((tiny_cfg.copy(), True), (plain_cfg, False)):
+        parts = DetectorParts(cfg)
+        seen = []
+        parts.model.backbone.conv1.register_forward_pre_hook(
+            lambda m, args: seen.append(args[0].is_contiguous(
+                memory_format=torch.channels_last)))
+        parts.preprocess()
+        parts.backbone()
+        assert seen == [nhwc]
+        assert all(f.is_contiguous() for f in parts.feats)
