@@ -57,7 +57,9 @@ model = dict(
         # None: the mask head takes the box head's 7x7 RoI features of the
         # positives (no RoIAlign of its own) and predicts 14x14 masks.
         mask_roi_extractor=None,
+        # its targets cut from each ground truth mask once (the same ones)
         mask_head=dict(
+            type='PluginFCNMaskHead',
             num_convs=2,
             in_channels=neck_channels,
             conv_out_channels=neck_channels,

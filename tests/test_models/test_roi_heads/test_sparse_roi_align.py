@@ -7,6 +7,7 @@ from mmdet.registry import MODELS
 from mmengine.registry import init_default_scope
 
 from gcnet_plugin.models.roi_heads import SparseRoIAlign, roi_align_matrix
+from gcnet_plugin.models.roi_heads.sparse_roi_align import _transposed
 
 
 def random_rois(n: int, images: int, size: float) -> torch.Tensor:
@@ -57,6 +58,16 @@ def test_matrix_rows_are_bin_means():
     torch.testing.assert_close(sums, torch.tensor([1.] * 4 + [0.] * 4))
     # the first box reads image 0 only
     assert m.to_dense()[:4, 256:].abs().sum() == 0
+
+
+def test_backward_sums_as_the_transposed_product():
+    """The backward's CSR M^T gives matrix.t() @ dense bit for bit."""
+    rois = random_rois(60, 2, 64)
+    m = roi_align_matrix(rois, (2, 16, 16), (7, 7), 0.25, 2, True)
+    grad = torch.randn(60 * 49, 8, generator=torch.Generator().manual_seed(1))
+    ours = _transposed(m)
+    assert ours.layout == torch.sparse_csr and ours.shape == (512, 60 * 49)
+    assert torch.equal(ours @ grad, m.t() @ grad)
 
 
 def test_no_rois():
