@@ -98,11 +98,11 @@ class DetectorParts:
         self.model.train()
         if channels_last:
             self.model.to(memory_format=torch.channels_last)
-        if any(
-                hook.get('type') == 'ChannelsLastBackboneHook'
-                for hook in cfg.get('custom_hooks', [])):
-            # as the config trains: NHWC backbone, NCHW maps after it
-            channels_last_backbone(self.model.backbone)
+        for hook in cfg.get('custom_hooks', []):
+            if hook.get('type') == 'ChannelsLastBackboneHook':
+                # as the config trains: NHWC backbone (and maps)
+                channels_last_backbone(self.model.backbone,
+                                       hook.get('nchw_outputs', True))
         self.optim = build_optim_wrapper(self.model,
                                          copy.deepcopy(cfg.optim_wrapper))
         self.start = copy.deepcopy(self.model.state_dict())

@@ -67,3 +67,35 @@ def test_model_without_backbone_is_refused(fake_runner):
     hook = ChannelsLastBackboneHook()
     with pytest.raises(ValueError, match='Linear.*remove it'):
         hook.before_train(fake_runner(model=torch.nn.Linear(2, 2)))
+
+
+def test_maps_stay_nhwc_without_nchw_outputs(fake_runner):
+    torch.manual_seed(0)
+    model = Detector()
+    randomize_weights_(model.backbone)
+    model.train()
+    x = torch.randn(2, 3, 64, 64)
+    ref = model.backbone(x)
+    hook = ChannelsLastBackboneHook(nchw_outputs=False)
+    runner = fake_runner(model=model)
+    hook.before_train(runner)
+    outs = model.backbone(x)
+    assert all(
+        o.is_contiguous(memory_format=torch.channels_last) and
+        not o.is_contiguous() for o in outs)
+    for ours, theirs in zip(outs, ref):
+        scale = max(1.0, theirs.abs().max().item())
+        torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-4 * scale)
+    hook.after_train(runner)
+    assert all(o.is_contiguous() for o in model.backbone(x))
+
+
+def test_nhwc_maps_are_refused_with_mmcv_roi_align(fake_runner):
+    from mmcv.ops import RoIAlign
+    model = Detector()
+    model.roi_layer = RoIAlign(7, 0.25)
+    hook = ChannelsLastBackboneHook(nchw_outputs=False)
+    with pytest.raises(ValueError, match='roi_layer.*SparseRoIAlign'):
+        hook.before_train(fake_runner(model=model))
+    # NCHW maps are fine with it
+    ChannelsLastBackboneHook().before_train(fake_runner(model=model))
