@@ -81,8 +81,9 @@ def test_maps_stay_nhwc_without_nchw_outputs(fake_runner):
     hook.before_train(runner)
     outs = model.backbone(x)
     assert all(
-        o.is_contiguous(memory_format=torch.channels_last) and
-        not o.is_contiguous() for o in outs)
+        o.is_contiguous(
+            memory_format=torch.channels_last) and not o.is_contiguous()
+        for o in outs)
     for ours, theirs in zip(outs, ref):
         scale = max(1.0, theirs.abs().max().item())
         torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-4 * scale)
