@@ -5,13 +5,13 @@ _base_ = '../gcnet/mask-rcnn_r50-syncbn-gcb-r16-c3-c5_fpn_1x_coco.py'
 # `tools/misc/make_quickstart_data.py` (`make demo`).
 # Changed: a quarter of the width (base_channels 16), BN instead of SyncBN,
 # no pretrained weights, nothing frozen; 48-channel FPN (with BN) and
-# heads; the 256 px images resized to 192 px, 4 classes; smaller anchors,
-# fewer RPN/RoI samples and RPN proposals; class-agnostic box regression
-# and masks; the mask head on the box head's 7x7 RoI features (14x14
-# masks, BN in its convs); data loaded in the training process; fused
-# AdamW with a cosine schedule over 10 epochs of 400 images (1000
-# iterations of 4 images). Its training time and AP, where the time goes
-# and the trade-offs tried: docs/quickstart.md.
+# heads; the 256 px images resized to 192 px, 4 classes; smaller, square
+# anchors (one a position), fewer RPN/RoI samples and RPN proposals;
+# class-agnostic box regression and masks; the mask head on the box head's
+# 7x7 RoI features (14x14 masks, BN in its convs); NHWC maps; data loaded
+# in the training process; fused AdamW with a cosine schedule over 10
+# epochs of 400 images (1000 iterations of 4 images). Its training time
+# and AP, where the time goes and the trade-offs tried: docs/quickstart.md.
 data_root = 'data/quickstart/'
 classes = ('circle', 'triangle', 'square', 'star')
 metainfo = dict(classes=classes)
@@ -36,7 +36,8 @@ model = dict(
     rpn_head=dict(
         in_channels=neck_channels,
         feat_channels=neck_channels,
-        anchor_generator=dict(scales=[4])),
+        # one square anchor a position: the shapes' boxes are near square
+        anchor_generator=dict(scales=[4], ratios=[1.0])),
     roi_head=dict(
         # RoIAlign as a sparse matrix product (mmcv's runs on one CPU
         # thread), 2x2 samples a bin.
@@ -143,6 +144,7 @@ default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1, save_last=True))
 log_processor = dict(window_size=10)
-# The backbone trains on NHWC images (faster oneDNN convolutions on a CPU);
-# the neck gets NCHW maps (gcnet_plugin/engine/channels_last.py).
-custom_hooks = [dict(type='ChannelsLastBackboneHook')]
+# The backbone, the neck and the heads train on NHWC maps (faster oneDNN
+# convolutions on a CPU; SparseRoIAlign reads them as they are):
+# gcnet_plugin/engine/channels_last.py.
+custom_hooks = [dict(type='ChannelsLastBackboneHook', nchw_outputs=False)]
