@@ -33,7 +33,9 @@ model = dict(
         in_channels=[64, 128, 256, 512],
         out_channels=neck_channels,
         norm_cfg=dict(type='BN', requires_grad=True)),
+    # mmdet's RPNHead fails on a level of one anchor (a 1x1 map)
     rpn_head=dict(
+        type='PluginRPNHead',
         in_channels=neck_channels,
         feat_channels=neck_channels,
         # one square anchor a position: the shapes' boxes are near square

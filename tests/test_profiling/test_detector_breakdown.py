@@ -47,8 +47,8 @@ def test_channels_last_variant_is_nhwc(tiny_cfg):
 
 
 def test_config_channels_last_hook_is_applied(tiny_cfg):
-    """The quickstart config trains its backbone NHWC (its custom_hooks):
-    timed the same way; without the hook, plain NCHW."""
+    """The quickstart config trains its backbone, neck and heads NHWC (its
+    custom_hooks): timed the same way; without the hook, plain NCHW."""
     assert any(h['type'] == 'ChannelsLastBackboneHook'
                for h in tiny_cfg.custom_hooks)
     plain_cfg = tiny_cfg.copy()
@@ -62,4 +62,8 @@ def test_config_channels_last_hook_is_applied(tiny_cfg):
         parts.preprocess()
         parts.backbone()
         assert seen == [nhwc]
-        assert all(f.is_contiguous() for f in parts.feats)
+        # nchw_outputs=False: the maps stay NHWC for the neck
+        layout = torch.channels_last if nhwc else torch.contiguous_format
+        assert all(
+            f.is_contiguous(memory_format=layout) and f.is_contiguous() != nhwc
+            for f in parts.feats)
