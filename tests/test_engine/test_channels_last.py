@@ -30,11 +30,16 @@ class Detector(BaseModule):
                 memory_format=torch.channels_last)))
 
 
-def test_backbone_runs_nhwc_and_returns_nchw(fake_runner):
+def random_detector() -> Detector:
+    """A seeded Detector with random weights, in training mode."""
     torch.manual_seed(0)
     model = Detector()
     randomize_weights_(model.backbone)
-    model.train()
+    return model.train()
+
+
+def test_backbone_runs_nhwc_and_returns_nchw(fake_runner):
+    model = random_detector()
     x = torch.randn(2, 3, 64, 64)
 
     def run():
@@ -70,10 +75,7 @@ def test_model_without_backbone_is_refused(fake_runner):
 
 
 def test_maps_stay_nhwc_without_nchw_outputs(fake_runner):
-    torch.manual_seed(0)
-    model = Detector()
-    randomize_weights_(model.backbone)
-    model.train()
+    model = random_detector()
     x = torch.randn(2, 3, 64, 64)
     ref = model.backbone(x)
     hook = ChannelsLastBackboneHook(nchw_outputs=False)
