@@ -201,8 +201,10 @@ class SparseRoIAlign(nn.Module):
 
     def forward(self, input: Tensor, rois: Tensor) -> Tensor:
         if input.is_cuda:
-            return roi_align(input, rois, self.output_size, self.spatial_scale,
-                             self.sampling_ratio, 'avg', self.aligned)
+            # mmcv's kernel reads NCHW: an NHWC map is made contiguous
+            return roi_align(input.contiguous(), rois, self.output_size,
+                             self.spatial_scale, self.sampling_ratio, 'avg',
+                             self.aligned)
         return _SparseRoIAlign.apply(input, rois, self.output_size,
                                      self.spatial_scale, self.sampling_ratio,
                                      self.aligned)

@@ -70,6 +70,21 @@ def test_backward_sums_as_the_transposed_product():
     assert torch.equal(ours @ grad, m.t() @ grad)
 
 
+def test_cuda_maps_go_to_mmcv_as_nchw(monkeypatch):
+    """On CUDA mmcv's kernel runs, on a contiguous (NCHW) map."""
+    from unittest import mock
+
+    from gcnet_plugin.models.roi_heads import sparse_roi_align
+    calls = []
+    monkeypatch.setattr(sparse_roi_align, 'roi_align',
+                        lambda x, *args: calls.append((x, args)))
+    nhwc = mock.Mock(is_cuda=True)
+    SparseRoIAlign(7, 0.25, 2)(nhwc, 'rois')
+    nhwc.contiguous.assert_called_once_with()
+    assert calls == [(nhwc.contiguous(), ('rois', (7, 7), 0.25, 2, 'avg',
+                                          True))]
+
+
 def test_no_rois():
     x = torch.randn(2, 4, 8, 8, requires_grad=True)
     out = SparseRoIAlign(7, 0.25, 2)(x, torch.zeros(0, 5))
