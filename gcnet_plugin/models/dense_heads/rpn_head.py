@@ -5,7 +5,8 @@ scores with ``torch.squeeze``: a level with a single anchor (one anchor a
 position on a 1x1 map, e.g. P6 of a 64-pixel image) becomes a 0-d tensor
 and the head fails with ``IndexError: tuple index out of range``.
 :class:`PluginRPNHead` is the same head with that one line made
-``reshape(-1)``; everything else is mmdet's code, and every proposal
+``reshape(-1)`` (and without mmdet's deep copy of ``cfg``, which the
+method only reads); everything else is mmdet's code, and every proposal
 where mmdet's head works is the same.
 """
 from typing import List
